@@ -1,0 +1,100 @@
+// Every metric sluice exports, defined once (SPEC §6). Label values are bounded: account ids come
+// from the rules (plus 'unknown'), classes, clusters, reasons and rule names likewise; never a
+// member id or a raw path. Callers cache label children at compile time, not per request.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry: Registry;
+  readonly requests: Counter<'account' | 'class' | 'cluster' | 'code'>;
+  readonly rejections: Counter<'account' | 'class' | 'reason'>;
+  readonly upstreamDuration: Histogram<'cluster' | 'class'>;
+  readonly overhead: Histogram;
+  readonly breakerState: Gauge<'breaker' | 'cluster'>;
+  readonly hotKeysTracked: Gauge<'rule'>;
+  readonly offScenario: Counter<'account'>;
+  readonly reloads: Counter<'result'>;
+  readonly rulesInfo: Gauge<'version'>;
+  readonly storeUp: Gauge;
+  readonly globalAdmittedRatio: Gauge<'class'>;
+  readonly shadowRejections: Counter<'account' | 'class' | 'reason'>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [(this.registry = new Registry())];
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.requests = new Counter({
+      name: 'sluice_requests_total',
+      help: 'Requests answered, by caller account, class, upstream cluster and status code.',
+      labelNames: ['account', 'class', 'cluster', 'code'] as const,
+      registers,
+    });
+    this.rejections = new Counter({
+      name: 'sluice_rejections_total',
+      help: 'Requests refused by sluice, by caller account, class and reason.',
+      labelNames: ['account', 'class', 'reason'] as const,
+      registers,
+    });
+    this.upstreamDuration = new Histogram({
+      name: 'sluice_upstream_duration_seconds',
+      help: 'Upstream response time (to response headers), by cluster and class.',
+      labelNames: ['cluster', 'class'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+      registers,
+    });
+    this.overhead = new Histogram({
+      name: 'sluice_overhead_seconds',
+      help: 'Time spent in sluice itself per request (guards and dispatch), excluding the upstream.',
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+      registers,
+    });
+    this.breakerState = new Gauge({
+      name: 'sluice_breaker_state',
+      help: 'Breaker state per degrade rule and cluster: 0 closed, 1 open, 2 half-open.',
+      labelNames: ['breaker', 'cluster'] as const,
+      registers,
+    });
+    this.hotKeysTracked = new Gauge({
+      name: 'sluice_hot_keys_tracked',
+      help: 'Distinct key values currently tracked per hot-key rule.',
+      labelNames: ['rule'] as const,
+      registers,
+    });
+    this.offScenario = new Counter({
+      name: 'sluice_off_scenario_requests_total',
+      help: 'Requests outside the routes registered for the caller account.',
+      labelNames: ['account'] as const,
+      registers,
+    });
+    this.reloads = new Counter({
+      name: 'sluice_rules_reloads_total',
+      help: 'Rules loads by result.',
+      labelNames: ['result'] as const,
+      registers,
+    });
+    this.rulesInfo = new Gauge({
+      name: 'sluice_rules_info',
+      help: 'Version hash of the rules in force (value 1).',
+      labelNames: ['version'] as const,
+      registers,
+    });
+    this.storeUp = new Gauge({
+      name: 'sluice_store_up',
+      help: '1 while the shared counter store is reachable (always 1 for the memory store).',
+      registers,
+    });
+    this.globalAdmittedRatio = new Gauge({
+      name: 'sluice_global_admitted_ratio',
+      help: 'Share of the global cap admitted in the last second, per class.',
+      labelNames: ['class'] as const,
+      registers,
+    });
+    this.shadowRejections = new Counter({
+      name: 'sluice_shadow_rejections_total',
+      help: 'Requests a shadow rule would have refused (admitted anyway), by account, class and reason.',
+      labelNames: ['account', 'class', 'reason'] as const,
+      registers,
+    });
+    this.reloads.labels('success');
+    this.reloads.labels('failure');
+    this.storeUp.set(1);
+  }
+}

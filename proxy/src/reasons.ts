@@ -1,0 +1,41 @@
+// Every rejection sluice answers, in one table: status, body `reason`, and a default message.
+// README's "Answers" table documents each one; a test keeps the two in step.
+
+export const REASONS = {
+  unknown_caller: { status: 401, message: 'caller account missing or not registered' },
+  bad_key: { status: 401, message: 'caller key does not match the account' },
+  route_not_allowed: { status: 403, message: 'route is outside the account\'s registered scenario' },
+  account_quota: { status: 429, message: 'caller account quota exceeded' },
+  hot_key: { status: 429, message: 'too many requests for this key' },
+  global_cap: { status: 429, message: 'global capacity reached for this traffic class' },
+  circuit_open: { status: 503, message: 'upstream degraded: circuit open' },
+  store_unavailable: { status: 503, message: 'shared limit store unavailable' },
+  upstream_unavailable: { status: 502, message: 'upstream unavailable' },
+  upstream_timeout: { status: 504, message: 'upstream timed out' },
+  bad_request: { status: 400, message: 'malformed request' },
+  shutting_down: { status: 503, message: 'sidecar is shutting down' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type Reason = keyof typeof REASONS;
+
+/** Rate-limit policy carried by a 429, for the RateLimit-Policy / RateLimit header fields. */
+export interface LimitInfo {
+  /** Policy name in the header field: "account", "hot_key", "global". */
+  readonly policy: string;
+  /** Requests allowed per window. */
+  readonly quota: number;
+  /** Window in seconds. */
+  readonly windowSeconds: number;
+}
+
+/** A decision not to admit. Made on the rejection path only, so one small object is fine. */
+export interface Rejection {
+  readonly reason: Reason;
+  /** Milliseconds until a retry may succeed; 0 when unknown. */
+  readonly retryAfterMs: number;
+  readonly limit: LimitInfo | null;
+}
+
+export function rejection(reason: Reason, retryAfterMs = 0, limit: LimitInfo | null = null): Rejection {
+  return { reason, retryAfterMs, limit };
+}

@@ -1,0 +1,116 @@
+// The validated, normalized rules: rates in requests per second, durations in milliseconds.
+// Produced by rules/normalize.ts from a document that passed validation; read by the compiler.
+
+export type StoreKind = 'memory' | 'redis' | 'redis-cluster';
+export type DegradeKind = 'rt' | 'error_ratio' | 'error_count';
+export type DegradeAction = 'failover' | 'reject';
+
+/** A rate as written (`200/s`) and as a number of requests per second. */
+export interface Rate {
+  readonly text: string;
+  readonly perSecond: number;
+}
+
+export interface ServerRules {
+  readonly listen: string;
+  readonly admin: string;
+  readonly adminTokenEnv: string | null;
+}
+
+export interface StoreRules {
+  readonly kind: StoreKind;
+  readonly url: string | null;
+  readonly nodes: readonly string[];
+  readonly onFailure: 'local' | 'reject';
+  readonly instances: number;
+}
+
+export interface ClusterRules {
+  readonly name: string;
+  readonly endpoints: readonly string[];
+  readonly timeoutMs: number;
+  readonly connections: number;
+}
+
+export interface ClassRules {
+  readonly name: string;
+  /** Position in `classes`, 0 = most important. */
+  readonly priority: number;
+  readonly cluster: string;
+  /** Cluster name, or null for `failover: none`. */
+  readonly failover: string | null;
+  readonly maxShare: number;
+}
+
+export interface AccountRules {
+  readonly id: string;
+  readonly owner: string;
+  readonly team: string;
+  readonly scenario: string;
+  readonly class: string;
+  readonly keySha256: string | null;
+  readonly quota: Rate | null;
+  readonly burst: number;
+  /** `METHOD /path` patterns; null = any route. */
+  readonly routes: readonly string[] | null;
+}
+
+export interface CallerRules {
+  readonly auth: 'key' | 'trust';
+  /** 'reject' or the class name unknown callers share. */
+  readonly unknown: string;
+  readonly unknownQuota: Rate | null;
+  readonly enforceRoutes: boolean;
+  readonly accounts: readonly AccountRules[];
+}
+
+export interface GlobalLimitRules {
+  readonly rate: Rate;
+  readonly scope: 'fleet' | 'instance';
+  readonly shadow: boolean;
+}
+
+export interface HotKeyRules {
+  readonly name: string;
+  /** As written: `path:/members/{id}`, `query:NAME`, `header:NAME` or `ip`. */
+  readonly key: string;
+  readonly rate: Rate;
+  readonly burst: number;
+  readonly overrides: ReadonlyMap<string, Rate>;
+  readonly track: number;
+  readonly shadow: boolean;
+}
+
+export interface DegradeRules {
+  readonly name: string;
+  readonly cluster: string;
+  readonly kind: DegradeKind;
+  /** rt: milliseconds; error_ratio: 0..1; error_count: a count. */
+  readonly threshold: number;
+  readonly windowMs: number;
+  readonly minRequests: number;
+  readonly openForMs: number;
+  readonly probes: number;
+  readonly action: DegradeAction;
+  readonly shadow: boolean;
+}
+
+export interface Rules {
+  readonly server: ServerRules;
+  readonly store: StoreRules;
+  readonly clusters: ReadonlyMap<string, ClusterRules>;
+  /** In priority order. */
+  readonly classes: readonly ClassRules[];
+  readonly switch: ReadonlyMap<string, string>;
+  readonly callers: CallerRules;
+  readonly limits: {
+    readonly global: GlobalLimitRules | null;
+    readonly hotKeys: readonly HotKeyRules[];
+  };
+  readonly degrade: readonly DegradeRules[];
+}
+
+/** What a load of the rules files produced. */
+export type LoadResult =
+  | { readonly ok: true; readonly rules: Rules; readonly files: readonly string[]; readonly hash: string }
+  | { readonly ok: false; readonly errors: readonly string[]; readonly files: readonly string[] };

@@ -1,0 +1,27 @@
+// Where shared counters live. Every limiter (account quota, global cap, class ceiling) speaks to
+// one of these; the memory store answers synchronously, the Redis stores with a promise.
+
+/**
+ * A smooth rate bucket (GCRA): `rate` per second with `burst` extra, so no span of t seconds
+ * admits more than rate × t + burst + 1.
+ */
+export interface BucketSpec {
+  /** Stable key, unique per rule and subject (e.g. `acct:order-center`). */
+  readonly key: string;
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+export interface CounterStore {
+  readonly kind: 'memory' | 'redis' | 'redis-cluster';
+  /**
+   * Take one unit from each bucket, all or none: when any bucket has no room, nothing is taken.
+   * Answers 0 when admitted, else the milliseconds (> 0) until a retry could succeed.
+   */
+  take(buckets: readonly BucketSpec[]): number | Promise<number>;
+  /** Give one unit back to each bucket (a later check rejected the request). */
+  give(buckets: readonly BucketSpec[]): void;
+  /** True while shared state is reachable (always true for memory). */
+  readonly up: boolean;
+  close(): Promise<void>;
+}
