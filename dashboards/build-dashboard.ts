@@ -1,0 +1,557 @@
+// Builds dashboards/sluice.json, the Grafana dashboard shipped with sluice (SPEC §6, §7).
+// Generated rather than hand-edited so every panel shares one datasource variable and one set of
+// label filters; a test keeps the committed JSON equal to this output.
+//   node dashboards/build-dashboard.ts        rewrites dashboards/sluice.json
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+/** Every panel and query speaks to the datasource picked in the variable: no hard-coded uid. */
+const DS: JsonObject = { type: 'prometheus', uid: '${datasource}' };
+
+// Label filters. job and instance expand to the sluice targets only (no '.*' all-value), so the
+// generic process_* and nodejs_* series of other jobs never leak into the process panels.
+const SIDECAR = 'job=~"$job", instance=~"$instance"';
+const ACCOUNT = 'account=~"$account"';
+const CLASS = 'class=~"$class"';
+const CLUSTER = 'cluster=~"$cluster"';
+
+const sel = (...filters: string[]): string => `{${[SIDECAR, ...filters].join(', ')}}`;
+const rate = (metric: string, ...filters: string[]): string =>
+  `rate(${metric}${sel(...filters)}[$__rate_interval])`;
+
+interface Query {
+  readonly expr: string;
+  readonly legend: string;
+  readonly instant?: boolean;
+}
+
+interface PanelSpec {
+  readonly type: 'timeseries' | 'stat' | 'state-timeline';
+  readonly title: string;
+  readonly description: string;
+  readonly queries: readonly Query[];
+  readonly unit?: string;
+  readonly stacked?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  /** A dashed red line at this value: the budget or limit the series is judged against. */
+  readonly limitLine?: number;
+  readonly mappings?: readonly { value: number; text: string; color: string }[];
+  readonly overrides?: readonly JsonObject[];
+  readonly w: number;
+  readonly h?: number;
+}
+
+interface Section {
+  readonly title: string;
+  readonly panels: readonly PanelSpec[];
+}
+
+const BREAKER_STATES = [
+  { value: 0, text: 'closed', color: 'green' },
+  { value: 1, text: 'open', color: 'red' },
+  { value: 2, text: 'half-open', color: 'orange' },
+];
+
+const STORE_STATES = [
+  { value: 0, text: 'down', color: 'red' },
+  { value: 1, text: 'up', color: 'green' },
+];
+
+/** Overhead budget in seconds: the alert SluiceOverheadHigh fires above it. */
+const OVERHEAD_BUDGET_SECONDS = 0.002;
+
+const dashedRed = (name: string): JsonObject => ({
+  matcher: { id: 'byName', options: name },
+  properties: [
+    { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
+    { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+    { id: 'custom.stacking', value: { mode: 'none', group: 'A' } },
+    { id: 'custom.fillOpacity', value: 0 },
+  ],
+});
+
+const dashedByRegex = (pattern: string): JsonObject => ({
+  matcher: { id: 'byRegexp', options: pattern },
+  properties: [
+    { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+    { id: 'custom.stacking', value: { mode: 'none', group: 'A' } },
+    { id: 'custom.fillOpacity', value: 0 },
+  ],
+});
+
+const SECTIONS: readonly Section[] = [
+  {
+    title: 'Traffic',
+    panels: [
+      {
+        type: 'timeseries',
+        title: 'Admitted requests/s vs global cap',
+        description:
+          'Requests admitted and forwarded to an upstream cluster, stacked by class, against limits.global.rate ' +
+          '(the "Global cap" variable). With scope: instance the cap applies to each sidecar.',
+        queries: [
+          {
+            expr: `sum by (class) (${rate('sluice_upstream_duration_seconds_count', CLASS, CLUSTER)})`,
+            legend: '{{class}}',
+          },
+          { expr: 'vector($global_cap)', legend: 'global cap' },
+        ],
+        unit: 'reqps',
+        stacked: true,
+        min: 0,
+        overrides: [dashedRed('global cap')],
+        w: 12,
+      },
+      {
+        type: 'timeseries',
+        title: 'Global cap used, by class',
+        description:
+          'sluice_global_admitted_ratio: share of the global cap admitted in the last second per class ' +
+          '(highest sidecar). A class at its max_share is being shed with reason global_cap.',
+        queries: [{ expr: `max by (class) (sluice_global_admitted_ratio${sel(CLASS)})`, legend: '{{class}}' }],
+        unit: 'percentunit',
+        min: 0,
+        w: 12,
+      },
+      {
+        type: 'timeseries',
+        title: 'Answers by status code',
+        description: 'Every request answered by sluice, admitted or rejected, by HTTP status code.',
+        queries: [
+          {
+            expr: `sum by (code) (${rate('sluice_requests_total', ACCOUNT, CLASS, CLUSTER)})`,
+            legend: '{{code}}',
+          },
+        ],
+        unit: 'reqps',
+        stacked: true,
+        min: 0,
+        w: 12,
+      },
+      {
+        type: 'timeseries',
+        title: 'Rejections by reason',
+        description:
+          'Requests refused by sluice, by reason (README "Answers"). Dashed: what shadow rules would have refused.',
+        queries: [
+          { expr: `sum by (reason) (${rate('sluice_rejections_total', ACCOUNT, CLASS)})`, legend: '{{reason}}' },
+          {
+            expr: `sum by (reason) (${rate('sluice_shadow_rejections_total', ACCOUNT, CLASS)})`,
+            legend: 'shadow {{reason}}',
+          },
+        ],
+        unit: 'reqps',
+        stacked: true,
+        min: 0,
+        overrides: [dashedByRegex('shadow .*')],
+        w: 12,
+      },
+    ],
+  },
+  {
+    title: 'Callers',
+    panels: [
+      {
+        type: 'timeseries',
+        title: 'Top accounts by requests/s',
+        description: 'The ten caller accounts sending the most requests.',
+        queries: [
+          {
+            expr: `topk(10, sum by (account) (${rate('sluice_requests_total', ACCOUNT, CLASS, CLUSTER)}))`,
+            legend: '{{account}}',
+          },
+        ],
+        unit: 'reqps',
+        min: 0,
+        w: 8,
+      },
+      {
+        type: 'timeseries',
+        title: 'Top accounts by rejections/s',
+        description: 'The ten caller accounts refused the most, whatever the reason.',
+        queries: [
+          {
+            expr: `topk(10, sum by (account) (${rate('sluice_rejections_total', ACCOUNT, CLASS)}))`,
+            legend: '{{account}}',
+          },
+        ],
+        unit: 'reqps',
+        min: 0,
+        w: 8,
+      },
+      {
+        type: 'timeseries',
+        title: 'Off-scenario calls by account',
+        description:
+          'Calls outside the routes registered for the account: the account is used for something it was not ' +
+          'registered for (refused with 403 when enforce_routes is on).',
+        queries: [
+          {
+            expr: `sum by (account) (${rate('sluice_off_scenario_requests_total', ACCOUNT)})`,
+            legend: '{{account}}',
+          },
+        ],
+        unit: 'reqps',
+        min: 0,
+        w: 8,
+      },
+    ],
+  },
+  {
+    title: 'Upstreams and breakers',
+    panels: [
+      {
+        type: 'timeseries',
+        title: 'Upstream latency p50 / p99 by cluster and class',
+        description: 'Upstream response time to response headers, from sluice_upstream_duration_seconds.',
+        queries: [0.5, 0.99].map((q) => ({
+          expr:
+            `histogram_quantile(${q}, sum by (le, cluster, class) ` +
+            `(${rate('sluice_upstream_duration_seconds_bucket', CLUSTER, CLASS)}))`,
+          legend: `p${q * 100} {{cluster}} / {{class}}`,
+        })),
+        unit: 's',
+        min: 0,
+        w: 12,
+      },
+      {
+        type: 'state-timeline',
+        title: 'Breaker states',
+        description: 'State of each degrade rule\'s breaker per cluster and sidecar: closed, open or half-open.',
+        queries: [
+          {
+            expr: `max by (breaker, cluster, instance) (sluice_breaker_state${sel(CLUSTER)})`,
+            legend: '{{breaker}} {{cluster}} {{instance}}',
+          },
+        ],
+        mappings: BREAKER_STATES,
+        w: 12,
+      },
+      {
+        type: 'timeseries',
+        title: 'sluice overhead p50 / p99',
+        description:
+          'Time spent in sluice itself per request (guards and dispatch), excluding the upstream. ' +
+          'Red line: the 2 ms budget of the SluiceOverheadHigh alert.',
+        queries: [0.5, 0.99].map((q) => ({
+          expr: `histogram_quantile(${q}, sum by (le) (${rate('sluice_overhead_seconds_bucket')}))`,
+          legend: `p${q * 100}`,
+        })),
+        unit: 's',
+        min: 0,
+        limitLine: OVERHEAD_BUDGET_SECONDS,
+        w: 12,
+      },
+      {
+        type: 'timeseries',
+        title: 'Hot keys tracked',
+        description: 'Distinct key values held per hot-key rule on each sidecar (bounded by the rule\'s track).',
+        queries: [{ expr: `sum by (rule, instance) (sluice_hot_keys_tracked${sel()})`, legend: '{{rule}} {{instance}}' }],
+        unit: 'short',
+        min: 0,
+        w: 12,
+      },
+    ],
+  },
+  {
+    title: 'Rules and store',
+    panels: [
+      {
+        type: 'stat',
+        title: 'Rules version in force',
+        description:
+          'Rules version hash and how many sidecars run it. More than one version for long means a reload ' +
+          'did not reach every sidecar.',
+        queries: [{ expr: `count by (version) (sluice_rules_info${sel()})`, legend: '{{version}}', instant: true }],
+        unit: 'none',
+        w: 8,
+        h: 6,
+      },
+      {
+        type: 'stat',
+        title: 'Rule reload failures',
+        description:
+          'Refused rules loads in the time range. The last good rules stay in force; /admin/rules shows the error.',
+        queries: [
+          {
+            expr: `sum(increase(sluice_rules_reloads_total${sel('result="failure"')}[$__range]))`,
+            legend: 'failures',
+            instant: true,
+          },
+        ],
+        unit: 'none',
+        limitLine: 1,
+        w: 4,
+        h: 6,
+      },
+      {
+        type: 'state-timeline',
+        title: 'Counter store',
+        description:
+          'Whether each sidecar reaches the shared counter store. While down, fleet quotas fall back to ' +
+          'per-instance limits (on_failure: local) or requests are refused (on_failure: reject).',
+        queries: [{ expr: `min by (instance) (sluice_store_up${sel()})`, legend: '{{instance}}' }],
+        mappings: STORE_STATES,
+        w: 12,
+        h: 6,
+      },
+    ],
+  },
+  {
+    title: 'Process',
+    panels: [
+      {
+        type: 'timeseries',
+        title: 'CPU used (cores)',
+        description: 'CPU seconds per second of each sidecar process.',
+        queries: [{ expr: `sum by (instance) (${rate('process_cpu_seconds_total')})`, legend: '{{instance}}' }],
+        unit: 'short',
+        min: 0,
+        w: 8,
+      },
+      {
+        type: 'timeseries',
+        title: 'Memory',
+        description: 'Resident set size and V8 heap used of each sidecar process.',
+        queries: [
+          { expr: `sum by (instance) (process_resident_memory_bytes${sel()})`, legend: 'rss {{instance}}' },
+          { expr: `sum by (instance) (nodejs_heap_size_used_bytes${sel()})`, legend: 'heap {{instance}}' },
+        ],
+        unit: 'bytes',
+        min: 0,
+        w: 8,
+      },
+      {
+        type: 'timeseries',
+        title: 'Event-loop lag p99',
+        description: 'Event-loop delay p99 of each sidecar: every request waits this long on top of the rest.',
+        queries: [{ expr: `max by (instance) (nodejs_eventloop_lag_p99_seconds${sel()})`, legend: '{{instance}}' }],
+        unit: 's',
+        min: 0,
+        w: 8,
+      },
+    ],
+  },
+];
+
+function thresholds(limit: number | undefined): JsonObject {
+  const steps: Json[] = [{ color: 'green', value: null }];
+  if (limit !== undefined) steps.push({ color: 'red', value: limit });
+  return { mode: 'absolute', steps };
+}
+
+function valueMappings(spec: PanelSpec): Json[] {
+  if (spec.mappings === undefined) return [];
+  const options: JsonObject = {};
+  spec.mappings.forEach((m, index) => {
+    options[String(m.value)] = { text: m.text, color: m.color, index };
+  });
+  return [{ type: 'value', options }];
+}
+
+function target(query: Query, index: number): JsonObject {
+  return {
+    refId: String.fromCharCode(65 + index),
+    datasource: DS,
+    editorMode: 'code',
+    expr: query.expr,
+    legendFormat: query.legend,
+    range: query.instant !== true,
+    instant: query.instant === true,
+  };
+}
+
+function custom(spec: PanelSpec): JsonObject {
+  if (spec.type === 'stat') return {};
+  if (spec.type === 'state-timeline') return { fillOpacity: 80, lineWidth: 0 };
+  return {
+    drawStyle: 'line',
+    lineWidth: 1,
+    fillOpacity: spec.stacked === true ? 30 : 10,
+    showPoints: 'never',
+    spanNulls: false,
+    stacking: { mode: spec.stacked === true ? 'normal' : 'none', group: 'A' },
+    thresholdsStyle: { mode: spec.limitLine === undefined ? 'off' : 'dashed' },
+  };
+}
+
+function options(spec: PanelSpec): JsonObject {
+  switch (spec.type) {
+    case 'stat':
+      return {
+        reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+        colorMode: 'value',
+        graphMode: 'none',
+        justifyMode: 'auto',
+        orientation: 'auto',
+        textMode: 'value_and_name',
+      };
+    case 'state-timeline':
+      return {
+        showValue: 'auto',
+        mergeValues: true,
+        rowHeight: 0.9,
+        alignValue: 'left',
+        legend: { displayMode: 'list', placement: 'bottom', showLegend: false },
+        tooltip: { mode: 'single', sort: 'none' },
+      };
+    case 'timeseries':
+      return {
+        legend: { displayMode: 'list', placement: 'bottom', showLegend: true, calcs: [] },
+        tooltip: { mode: 'multi', sort: 'desc' },
+      };
+  }
+}
+
+function panel(spec: PanelSpec, id: number, x: number, y: number): JsonObject {
+  const defaults: JsonObject = {
+    unit: spec.unit ?? 'short',
+    color: { mode: spec.mappings === undefined && spec.type !== 'stat' ? 'palette-classic' : 'thresholds' },
+    custom: custom(spec),
+    mappings: valueMappings(spec),
+    thresholds: thresholds(spec.limitLine),
+  };
+  if (spec.min !== undefined) defaults.min = spec.min;
+  if (spec.max !== undefined) defaults.max = spec.max;
+  return {
+    id,
+    type: spec.type,
+    title: spec.title,
+    description: spec.description,
+    datasource: DS,
+    gridPos: { h: spec.h ?? 8, w: spec.w, x, y },
+    fieldConfig: { defaults, overrides: [...(spec.overrides ?? [])] },
+    options: options(spec),
+    targets: spec.queries.map(target),
+  };
+}
+
+/** Rows of panels, each row starting on a fresh line; panels flow left to right and wrap at 24. */
+function layout(sections: readonly Section[]): JsonObject[] {
+  const panels: JsonObject[] = [];
+  let id = 1;
+  let y = 0;
+  for (const section of sections) {
+    panels.push({ id: id++, type: 'row', title: section.title, collapsed: false, panels: [], gridPos: { h: 1, w: 24, x: 0, y } });
+    y += 1;
+    let x = 0;
+    let rowHeight = 0;
+    for (const spec of section.panels) {
+      const h = spec.h ?? 8;
+      if (x + spec.w > 24) {
+        x = 0;
+        y += rowHeight;
+        rowHeight = 0;
+      }
+      panels.push(panel(spec, id++, x, y));
+      x += spec.w;
+      rowHeight = Math.max(rowHeight, h);
+    }
+    y += rowHeight;
+  }
+  return panels;
+}
+
+function queryVariable(name: string, label: string, query: string, allValue: string | null): JsonObject {
+  const variable: JsonObject = {
+    type: 'query',
+    name,
+    label,
+    datasource: DS,
+    definition: query,
+    query: { query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
+    refresh: 2,
+    includeAll: true,
+    multi: true,
+    current: {},
+    options: [],
+    regex: '',
+    sort: 1,
+    hide: 0,
+  };
+  if (allValue !== null) variable.allValue = allValue;
+  return variable;
+}
+
+export function buildDashboard(): JsonObject {
+  return {
+    id: null,
+    uid: 'sluice-overview',
+    title: 'sluice',
+    description: 'Traffic governance sidecar: admissions, rejections, callers, upstreams, breakers, rules, process.',
+    tags: ['sluice'],
+    timezone: 'browser',
+    editable: true,
+    graphTooltip: 1,
+    fiscalYearStartMonth: 0,
+    liveNow: false,
+    refresh: '30s',
+    schemaVersion: 39,
+    version: 1,
+    time: { from: 'now-1h', to: 'now' },
+    timepicker: {},
+    links: [],
+    annotations: {
+      list: [
+        {
+          builtIn: 1,
+          datasource: { type: 'grafana', uid: '-- Grafana --' },
+          enable: true,
+          hide: true,
+          iconColor: 'rgba(0, 211, 255, 1)',
+          name: 'Annotations & Alerts',
+          type: 'dashboard',
+        },
+      ],
+    },
+    templating: {
+      list: [
+        {
+          type: 'datasource',
+          name: 'datasource',
+          label: 'Data source',
+          query: 'prometheus',
+          current: {},
+          options: [],
+          refresh: 1,
+          regex: '',
+          hide: 0,
+          includeAll: false,
+          multi: false,
+        },
+        queryVariable('job', 'Job', 'label_values(sluice_rules_info, job)', null),
+        queryVariable('instance', 'Sidecar', 'label_values(sluice_rules_info{job=~"$job"}, instance)', null),
+        queryVariable('account', 'Account', 'label_values(sluice_requests_total{job=~"$job"}, account)', '.*'),
+        queryVariable('class', 'Class', 'label_values(sluice_requests_total{job=~"$job"}, class)', '.*'),
+        queryVariable('cluster', 'Cluster', 'label_values(sluice_requests_total{job=~"$job"}, cluster)', '.*'),
+        {
+          type: 'textbox',
+          name: 'global_cap',
+          label: 'Global cap (req/s)',
+          description: 'limits.global.rate from the rules, drawn on the admitted requests panel.',
+          query: '30000',
+          current: { text: '30000', value: '30000' },
+          options: [{ selected: true, text: '30000', value: '30000' }],
+          hide: 0,
+        },
+      ],
+    },
+    panels: layout(SECTIONS),
+  };
+}
+
+/** The file's text exactly as committed: two-space JSON and a final newline. */
+export function dashboardText(): string {
+  return `${JSON.stringify(buildDashboard(), null, 2)}\n`;
+}
+
+export const DASHBOARD_FILE = fileURLToPath(new URL('./sluice.json', import.meta.url));
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  writeFileSync(DASHBOARD_FILE, dashboardText());
+  process.stdout.write(`wrote ${DASHBOARD_FILE}\n`);
+}
