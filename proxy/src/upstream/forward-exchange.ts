@@ -1,0 +1,262 @@
+// One admitted request on its way upstream and back. The exchange object is at once undici's
+// dispatch options and its handler, and the outcome handed to `done`: one allocation per request,
+// no closures. Both bodies stream with backpressure and are never buffered.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { writeRejection } from '../answer.ts';
+import type { EndpointPool } from './endpoint-pool.ts';
+import { classifyFailure, type FailureKind, type ForwardError } from './forward-errors.ts';
+import { isHopByHop, withoutHopByHop } from './hop-by-hop.ts';
+import { buildRequestHead, type RequestHead } from './request-head.ts';
+
+/** What forwarding needs to know besides the request itself. A request context may implement it. */
+export interface ForwardInfo {
+  /** Request target sent upstream, path and query: normally `req.url`. */
+  readonly url: string;
+  /** Client address, appended to x-forwarded-for. */
+  readonly remoteAddress: string;
+  /** Account named in sluice's own 502/504 answers. */
+  readonly accountId: string;
+}
+
+export interface ForwardOutcome {
+  /** Status sent to the client: the upstream's, sluice's 502/504/400, or 499 when the client left first. */
+  readonly status: number;
+  /** Milliseconds from forward() to the upstream's response headers, or to the failure. */
+  readonly upstreamMs: number;
+  /** Why the exchange failed, or null (also null when the client left first). */
+  readonly error: ForwardError | null;
+  readonly info: ForwardInfo;
+  /** URL of the endpoint that served (or last failed) the request; '' when none was tried. */
+  readonly endpoint: string;
+}
+
+export type ForwardDone = (outcome: ForwardOutcome) => void;
+
+/** The cluster side of an exchange: another endpoint to retry on. */
+export interface EndpointSource {
+  /** An endpoint in rotation other than `failed`, or null. */
+  alternativeTo(failed: EndpointPool): EndpointPool | null;
+  readonly endpointCount: number;
+}
+
+/** Status reported when the client went away before the answer was complete (nginx's convention). */
+export const CLIENT_CLOSED_STATUS = 499;
+
+const kExchange = Symbol('sluice.forwardExchange');
+type TaggedResponse = ServerResponse & { [kExchange]?: ForwardExchange };
+
+// A reason for aborting; made once, never thrown, so it carries no useful stack anyway.
+const CLIENT_GONE = new Error('client closed the connection');
+const BAD_UPSTREAM_HEAD = new Error('upstream response head cannot be relayed');
+
+function ignore(): void {}
+
+function onClientClose(this: TaggedResponse): void {
+  this[kExchange]?.clientClosed();
+}
+
+function onClientDrain(this: TaggedResponse): void {
+  this[kExchange]?.controller?.resume();
+}
+
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}
+
+function retry(exchange: ForwardExchange, endpoint: EndpointPool): void {
+  exchange.send(endpoint);
+}
+
+export class ForwardExchange implements Dispatcher.DispatchOptions, Dispatcher.DispatchHandler, RequestHead, ForwardOutcome {
+  // undici dispatch options
+  path: string;
+  method: string;
+  headers: string[];
+  body: IncomingMessage | null;
+  headersTimeout: number;
+  bodyTimeout: number;
+  // outcome
+  status: number;
+  upstreamMs: number;
+  error: ForwardError | null;
+  readonly info: ForwardInfo;
+  endpoint: string;
+  // state
+  hasBody: boolean;
+  controller: Dispatcher.DispatchController | null;
+  private readonly req: IncomingMessage;
+  private readonly res: TaggedResponse;
+  private readonly source: EndpointSource;
+  private readonly done: ForwardDone;
+  private readonly startedAt: number;
+  private pool: EndpointPool | null;
+  private attempts: number;
+  private finished: boolean;
+  private drainListening: boolean;
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: ForwardInfo,
+    timeoutMs: number,
+    source: EndpointSource,
+    done: ForwardDone,
+  ) {
+    this.path = info.url;
+    this.method = req.method ?? 'GET';
+    this.headers = [];
+    this.hasBody = false;
+    buildRequestHead(req.rawHeaders, info.remoteAddress, this);
+    this.body = this.hasBody ? req : null;
+    this.headersTimeout = timeoutMs;
+    this.bodyTimeout = timeoutMs;
+    this.status = 0;
+    this.upstreamMs = 0;
+    this.error = null;
+    this.info = info;
+    this.endpoint = '';
+    this.controller = null;
+    this.req = req;
+    this.res = res as TaggedResponse;
+    this.source = source;
+    this.done = done;
+    this.startedAt = performance.now();
+    this.pool = null;
+    this.attempts = 0;
+    this.finished = false;
+    this.drainListening = false;
+
+    this.res[kExchange] = this;
+    res.on('close', onClientClose);
+    res.on('error', ignore);
+    // A client that resets mid-upload makes the request stream emit 'error', possibly after the
+    // upstream client has let go of it.
+    if (this.body !== null) req.on('error', ignore);
+  }
+
+  /** Sends the request to `endpoint` (again, after a connect failure of a body-less request). */
+  send(endpoint: EndpointPool): void {
+    if (this.finished) return;
+    this.pool = endpoint;
+    this.endpoint = endpoint.url;
+    this.attempts++;
+    this.controller = null;
+    this.path = endpoint.pathPrefix === '' ? this.info.url : endpoint.pathPrefix + this.info.url;
+    endpoint.pool.dispatch(this, this);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.finished) controller.abort(CLIENT_GONE);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    statusMessage?: string,
+  ): void {
+    if (this.finished) {
+      controller.abort(CLIENT_GONE);
+      return;
+    }
+    this.upstreamMs = performance.now() - this.startedAt;
+    this.status = statusCode;
+    this.pool?.recordSuccess();
+    const raw = controller.rawHeaders;
+    const relayed = Array.isArray(raw) ? withoutHopByHop(raw) : flatten(headers);
+    try {
+      if (statusMessage) this.res.writeHead(statusCode, statusMessage, relayed);
+      else this.res.writeHead(statusCode, relayed);
+      // A small answer arrives whole in one read: head, body and end then leave in one write.
+      this.res.cork();
+      process.nextTick(uncork, this.res);
+    } catch {
+      // A head Node refuses to write (invalid status line or field): nothing has been sent yet,
+      // so the abort below answers 502.
+      controller.abort(BAD_UPSTREAM_HEAD);
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.finished) return;
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      if (!this.drainListening) {
+        this.drainListening = true;
+        this.res.on('drain', onClientDrain);
+      }
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.finished) return;
+    this.res.end();
+    this.finish(null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    if (this.finished) return;
+    if (this.res.destroyed || (this.body !== null && this.body.errored != null)) {
+      this.clientClosed();
+      return;
+    }
+    const failure = classifyFailure(err);
+    const pool = this.pool;
+    if (failure.eject && pool !== null) {
+      pool.recordConnectFailure();
+      // Nothing reached the endpoint; a request without a body can safely go elsewhere.
+      if (this.body === null && this.attempts < this.source.endpointCount) {
+        const next = this.source.alternativeTo(pool);
+        if (next !== null) {
+          process.nextTick(retry, this, next);
+          return;
+        }
+      }
+    }
+    this.fail(failure);
+  }
+
+  /** The client connection closed: stop the upstream side, report 499 if the answer was not complete. */
+  clientClosed(): void {
+    if (this.finished) return;
+    if (this.status === 0) this.upstreamMs = performance.now() - this.startedAt;
+    this.status = CLIENT_CLOSED_STATUS;
+    this.finish(null);
+    this.controller?.abort(CLIENT_GONE);
+  }
+
+  private fail(failure: FailureKind): void {
+    if (this.status === 0) {
+      this.upstreamMs = performance.now() - this.startedAt;
+    }
+    if (this.res.headersSent) {
+      // Too late for an answer of our own: cut the connection so the client sees a broken response.
+      this.res.destroy();
+    } else {
+      this.status = failure.status;
+      writeRejection(this.res, failure.answer, this.info.accountId);
+    }
+    this.finish(failure.error);
+  }
+
+  private finish(error: ForwardError | null): void {
+    this.finished = true;
+    this.error = error;
+    this.done(this);
+  }
+}
+
+/** Fallback for a dispatcher that hands over parsed headers only. */
+function flatten(headers: IncomingHttpHeaders): string[] {
+  const out: string[] = [];
+  for (const name of Object.keys(headers)) {
+    if (isHopByHop(name)) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, value);
+  }
+  return out;
+}
