@@ -1,0 +1,220 @@
+// Turns a validated rules document into the normalized `Rules`: defaults filled in, rates in
+// requests per second, durations in milliseconds. Only called once the document has no problems,
+// so the shape below is guaranteed by the schema and the semantic checks.
+
+import type {
+  AccountRules,
+  ClassRules,
+  ClusterRules,
+  DegradeRules,
+  HotKeyRules,
+  Rate,
+  Rules,
+  StoreKind,
+  DegradeKind,
+  DegradeAction,
+} from './types.ts';
+import { parseDuration, parseRate } from './units.ts';
+
+/** Defaults of every optional setting; README's rules reference lists the same values. */
+export const DEFAULTS = {
+  listen: '0.0.0.0:9080',
+  admin: '127.0.0.1:9901',
+  storeKind: 'memory',
+  onFailure: 'local',
+  instances: 1,
+  clusterTimeout: '2s',
+  connections: 128,
+  maxShare: 1,
+  failover: 'none',
+  auth: 'key',
+  unknown: 'reject',
+  enforceRoutes: false,
+  burst: 0,
+  globalScope: 'fleet',
+  track: 100_000,
+  window: '1s',
+  minRequests: 10,
+  openFor: '10s',
+  probes: 3,
+  shadow: false,
+} as const;
+
+interface RawDocument {
+  server?: { listen?: string; admin?: string; admin_token_env?: string } | null;
+  store?: {
+    kind?: StoreKind;
+    url?: string;
+    nodes?: string[];
+    on_failure?: 'local' | 'reject';
+    instances?: number;
+  } | null;
+  clusters?: Record<string, { endpoints: string[]; timeout?: string; connections?: number }> | null;
+  classes?: Record<string, { cluster: string; failover?: string; max_share?: number }> | null;
+  switch?: Record<string, string> | null;
+  callers?: {
+    auth?: 'key' | 'trust';
+    unknown?: string;
+    unknown_quota?: string;
+    enforce_routes?: boolean;
+    accounts?: RawAccount[] | null;
+  } | null;
+  limits?: {
+    global?: { rate: string; scope?: 'fleet' | 'instance'; shadow?: boolean };
+    hot_keys?: RawHotKey[] | null;
+  } | null;
+  degrade?: RawDegrade[] | null;
+}
+
+interface RawAccount {
+  id: string;
+  owner: string;
+  team: string;
+  scenario: string;
+  class: string;
+  key_sha256?: string;
+  quota?: string;
+  burst?: number;
+  routes?: string[];
+}
+
+interface RawHotKey {
+  name: string;
+  key: string;
+  rate: string;
+  burst?: number;
+  overrides?: Record<string, string>;
+  track?: number;
+  shadow?: boolean;
+}
+
+interface RawDegrade {
+  name: string;
+  cluster: string;
+  kind: DegradeKind;
+  threshold: string | number;
+  window?: string;
+  min_requests?: number;
+  open_for?: string;
+  probes?: number;
+  action: DegradeAction;
+  shadow?: boolean;
+}
+
+export function normalizeRules(document: Record<string, unknown>): Rules {
+  const doc = document as RawDocument;
+  const server = doc.server ?? {};
+  const store = doc.store ?? {};
+  const callers = doc.callers ?? {};
+  const limits = doc.limits ?? {};
+
+  const clusters = new Map<string, ClusterRules>();
+  for (const [name, raw] of Object.entries(doc.clusters ?? {})) {
+    clusters.set(name, {
+      name,
+      endpoints: raw.endpoints.map((endpoint) => endpoint.replace(/\/$/, '')),
+      timeoutMs: duration(raw.timeout ?? DEFAULTS.clusterTimeout),
+      connections: raw.connections ?? DEFAULTS.connections,
+    });
+  }
+
+  const classes: ClassRules[] = Object.entries(doc.classes ?? {}).map(([name, raw], priority) => ({
+    name,
+    priority,
+    cluster: raw.cluster,
+    failover: (raw.failover ?? DEFAULTS.failover) === 'none' ? null : (raw.failover as string),
+    maxShare: raw.max_share ?? DEFAULTS.maxShare,
+  }));
+
+  return {
+    server: {
+      listen: server.listen ?? DEFAULTS.listen,
+      admin: server.admin ?? DEFAULTS.admin,
+      adminTokenEnv: server.admin_token_env ?? null,
+    },
+    store: {
+      kind: store.kind ?? DEFAULTS.storeKind,
+      url: store.url ?? null,
+      nodes: store.nodes ?? [],
+      onFailure: store.on_failure ?? DEFAULTS.onFailure,
+      instances: store.instances ?? DEFAULTS.instances,
+    },
+    clusters,
+    classes,
+    switch: new Map(Object.entries(doc.switch ?? {})),
+    callers: {
+      auth: callers.auth ?? DEFAULTS.auth,
+      unknown: callers.unknown ?? DEFAULTS.unknown,
+      unknownQuota: callers.unknown_quota === undefined ? null : rate(callers.unknown_quota),
+      enforceRoutes: callers.enforce_routes ?? DEFAULTS.enforceRoutes,
+      accounts: (callers.accounts ?? []).map(normalizeAccount),
+    },
+    limits: {
+      global:
+        limits.global === undefined
+          ? null
+          : {
+              rate: rate(limits.global.rate),
+              scope: limits.global.scope ?? DEFAULTS.globalScope,
+              shadow: limits.global.shadow ?? DEFAULTS.shadow,
+            },
+      hotKeys: (limits.hot_keys ?? []).map(normalizeHotKey),
+    },
+    degrade: (doc.degrade ?? []).map(normalizeDegrade),
+  };
+}
+
+function normalizeAccount(raw: RawAccount): AccountRules {
+  return {
+    id: raw.id,
+    owner: raw.owner,
+    team: raw.team,
+    scenario: raw.scenario,
+    class: raw.class,
+    keySha256: raw.key_sha256 ?? null,
+    quota: raw.quota === undefined ? null : rate(raw.quota),
+    burst: raw.burst ?? DEFAULTS.burst,
+    routes: raw.routes ?? null,
+  };
+}
+
+function normalizeHotKey(raw: RawHotKey): HotKeyRules {
+  const overrides = new Map<string, Rate>();
+  for (const [value, text] of Object.entries(raw.overrides ?? {})) overrides.set(value, rate(text));
+  return {
+    name: raw.name,
+    key: raw.key,
+    rate: rate(raw.rate),
+    burst: raw.burst ?? DEFAULTS.burst,
+    overrides,
+    track: raw.track ?? DEFAULTS.track,
+    shadow: raw.shadow ?? DEFAULTS.shadow,
+  };
+}
+
+function normalizeDegrade(raw: RawDegrade): DegradeRules {
+  return {
+    name: raw.name,
+    cluster: raw.cluster,
+    kind: raw.kind,
+    threshold: raw.kind === 'rt' ? duration(String(raw.threshold)) : Number(raw.threshold),
+    windowMs: duration(raw.window ?? DEFAULTS.window),
+    minRequests: raw.min_requests ?? DEFAULTS.minRequests,
+    openForMs: duration(raw.open_for ?? DEFAULTS.openFor),
+    probes: raw.probes ?? DEFAULTS.probes,
+    action: raw.action,
+    shadow: raw.shadow ?? DEFAULTS.shadow,
+  };
+}
+
+function rate(text: string): Rate {
+  const parsed = parseRate(text);
+  if (parsed === null) throw new Error(`not a rate: ${text}`);
+  return parsed;
+}
+
+function duration(text: string): number {
+  const parsed = parseDuration(text);
+  if (parsed === null) throw new Error(`not a duration: ${text}`);
+  return parsed;
+}

@@ -1,0 +1,341 @@
+// JSON Schema of the rules document: the single source of truth for the loader (ajv) and for
+// editors (rules/schema.json, written from this by write-schema.ts). Every object rejects
+// unknown keys so a typo is an error, not a silently ignored setting.
+// Cross-references (a class naming a cluster, ...) are checked by semantics.ts, not here.
+
+import { DURATION_PATTERN, RATE_PATTERN } from './units.ts';
+
+export const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*$';
+export const ACCOUNT_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+export const HOST_PORT_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$';
+export const HTTP_URL_PATTERN = '^https?://[^\\s/?#@]+/?$';
+export const REDIS_URL_PATTERN = '^rediss?://\\S+$';
+export const SHA256_PATTERN = '^[0-9a-f]{64}$';
+export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+export const ROUTE_PATTERN = '^([A-Z]+|\\*) +/\\S*$';
+
+/** The message shown when a value fails one of the patterns above. */
+export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
+  [RATE_PATTERN]: 'must be a rate like 200/s or 3000/min',
+  [DURATION_PATTERN]: 'must be a duration like 250ms, 2s or 1m',
+  [NAME_PATTERN]: 'must be a name: a letter, then letters, digits, - or _',
+  [ACCOUNT_ID_PATTERN]: 'must be an account id: letters, digits, ., - or _',
+  [HOST_PORT_PATTERN]: 'must be HOST:PORT, e.g. 127.0.0.1:9901',
+  [HTTP_URL_PATTERN]: 'must be an http(s) URL with host and port only, e.g. http://10.0.0.5:8080',
+  [REDIS_URL_PATTERN]: 'must be a redis URL, e.g. redis://127.0.0.1:6379',
+  [SHA256_PATTERN]: 'must be a SHA-256 digest: 64 lower-case hex digits',
+  [ENV_NAME_PATTERN]: 'must be an environment variable name, e.g. SLUICE_ADMIN_TOKEN',
+  [ROUTE_PATTERN]: "must be 'METHOD /path', e.g. 'GET /members/*'",
+};
+
+const rate = {
+  type: 'string',
+  pattern: RATE_PATTERN,
+  description: 'A rate: N/s or N/min, e.g. 200/s, 3000/min.',
+};
+const duration = {
+  type: 'string',
+  pattern: DURATION_PATTERN,
+  description: 'A duration: 250ms, 2s or 1m.',
+};
+const shadow = {
+  type: 'boolean',
+  default: false,
+  description: 'Evaluate and count (sluice_shadow_rejections_total) but admit: the safe way to roll out a rule.',
+};
+
+const server = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  description: 'Listener addresses. Command-line flags and SLUICE_LISTEN / SLUICE_ADMIN override them.',
+  properties: {
+    listen: {
+      type: 'string',
+      pattern: HOST_PORT_PATTERN,
+      default: '0.0.0.0:9080',
+      description: 'Where callers connect (HOST:PORT).',
+    },
+    admin: {
+      type: 'string',
+      pattern: HOST_PORT_PATTERN,
+      default: '127.0.0.1:9901',
+      description: 'Admin port: health, metrics, admin API. Loopback unless a bearer token is configured.',
+    },
+    admin_token_env: {
+      type: 'string',
+      pattern: ENV_NAME_PATTERN,
+      description: 'Name of the environment variable holding the admin bearer token (needed for a non-loopback admin).',
+    },
+  },
+};
+
+const store = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  description: 'Where shared counters (fleet quotas, global cap) live.',
+  properties: {
+    kind: {
+      enum: ['memory', 'redis', 'redis-cluster'],
+      default: 'memory',
+      description: 'memory: per instance | redis: one Redis (needs url) | redis-cluster: needs nodes.',
+    },
+    url: { type: 'string', pattern: REDIS_URL_PATTERN, description: 'Redis URL for kind: redis.' },
+    nodes: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: HOST_PORT_PATTERN },
+      description: 'Redis Cluster seed nodes (HOST:PORT) for kind: redis-cluster.',
+    },
+    on_failure: {
+      enum: ['local', 'reject'],
+      default: 'local',
+      description: 'When the store is unreachable. local: each instance enforces quota / instances (fail-open) | reject: 503.',
+    },
+    instances: {
+      type: 'integer',
+      minimum: 1,
+      default: 1,
+      description: 'Fleet size hint: fleet quotas are split by it in local fallback.',
+    },
+  },
+};
+
+const cluster = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['endpoints'],
+  description: 'An upstream cluster.',
+  properties: {
+    endpoints: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: HTTP_URL_PATTERN },
+      description: 'Upstream base URLs (scheme, host, port); load is balanced across them.',
+    },
+    timeout: { ...duration, default: '2s', description: 'Upstream response timeout (504 upstream_timeout).' },
+    connections: {
+      type: 'integer',
+      minimum: 1,
+      default: 128,
+      description: 'Most connections kept open to each endpoint.',
+    },
+  },
+};
+
+const trafficClass = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['cluster'],
+  description: 'A traffic class: where its requests go and what share of the global cap it may use.',
+  properties: {
+    cluster: { type: 'string', description: 'Cluster this class is routed to.' },
+    failover: {
+      type: 'string',
+      default: 'none',
+      description: "Cluster used when a degrade rule with action: failover is open, or 'none' (never leaves its cluster).",
+    },
+    max_share: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      default: 1,
+      description: 'Admitted only while this class stays under max_share x limits.global.rate.',
+    },
+  },
+};
+
+const account = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'owner', 'team', 'scenario', 'class'],
+  description: 'A registered caller account.',
+  properties: {
+    id: { type: 'string', pattern: ACCOUNT_ID_PATTERN, description: 'Sent by callers in x-caller-account.' },
+    owner: { type: 'string', minLength: 1, description: 'Person responsible for this account.' },
+    team: { type: 'string', minLength: 1, description: 'Team owning the calling service.' },
+    scenario: { type: 'string', minLength: 1, description: 'What the account calls the member service for.' },
+    class: { type: 'string', description: 'Traffic class of its requests.' },
+    key_sha256: {
+      type: 'string',
+      pattern: SHA256_PATTERN,
+      description: 'SHA-256 (hex) of the caller key sent in x-caller-key. Needed with callers.auth: key.',
+    },
+    quota: { ...rate, description: 'Fleet-wide rate for this account (smooth, not fixed windows).' },
+    burst: { type: 'integer', minimum: 0, default: 0, description: 'Extra requests allowed at once above the quota.' },
+    routes: {
+      type: 'array',
+      items: { type: 'string', pattern: ROUTE_PATTERN },
+      description: "What the scenario needs: 'METHOD /path', * = one segment, ** = the rest. Absent = any route.",
+    },
+  },
+};
+
+const callers = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  description: 'Who may call, and how they are identified.',
+  properties: {
+    auth: {
+      enum: ['key', 'trust'],
+      default: 'key',
+      description: 'key: x-caller-key must match key_sha256 | trust: the x-caller-account header is trusted (mTLS mesh).',
+    },
+    unknown: {
+      type: 'string',
+      default: 'reject',
+      description: "reject: 401 unknown_caller | a class name: unknown callers share one 'unknown' account of that class.",
+    },
+    unknown_quota: { ...rate, description: "Quota of the shared 'unknown' account." },
+    enforce_routes: {
+      type: 'boolean',
+      default: false,
+      description: "true: calls outside an account's routes get 403 route_not_allowed; false: only counted.",
+    },
+    accounts: { type: ['array', 'null'], items: account, description: 'Registered caller accounts.' },
+  },
+};
+
+const hotKey = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'key', 'rate'],
+  description: 'Limit each distinct value of a request key.',
+  properties: {
+    name: { type: 'string', pattern: NAME_PATTERN, description: 'Rule name (metrics label).' },
+    key: {
+      type: 'string',
+      description: 'path:/TEMPLATE/{name} | query:NAME | header:NAME | ip (client address: anti-scraping).',
+    },
+    rate: { ...rate, description: 'Rate allowed per distinct key value.' },
+    burst: { type: 'integer', minimum: 0, default: 0, description: 'Extra requests allowed at once per key value.' },
+    overrides: {
+      type: 'object',
+      additionalProperties: rate,
+      description: 'Specific key values with their own rate, e.g. { "10086": 500/s }.',
+    },
+    track: {
+      type: 'integer',
+      minimum: 1,
+      default: 100000,
+      description: 'Most distinct key values held at once (bounded memory).',
+    },
+    shadow,
+  },
+};
+
+const limits = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  description: 'Global cap and hot-key limits.',
+  properties: {
+    global: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['rate'],
+      description: 'Total admitted rate; classes are held to their max_share of it.',
+      properties: {
+        rate: { ...rate, description: 'Most requests admitted in total.' },
+        scope: {
+          enum: ['fleet', 'instance'],
+          default: 'fleet',
+          description: 'fleet: shared by every sidecar through the store | instance: per sidecar.',
+        },
+        shadow,
+      },
+    },
+    hot_keys: { type: ['array', 'null'], items: hotKey, description: 'Per-key-value limits.' },
+  },
+};
+
+const degradeRule = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'cluster', 'kind', 'threshold', 'action'],
+  description: 'A circuit breaker on a cluster.',
+  properties: {
+    name: { type: 'string', pattern: NAME_PATTERN, description: 'Rule name (metrics label).' },
+    cluster: { type: 'string', description: 'Cluster watched.' },
+    kind: {
+      enum: ['rt', 'error_ratio', 'error_count'],
+      description: 'rt: average response time | error_ratio: errors / calls | error_count: errors per window.',
+    },
+    threshold: {
+      type: ['string', 'number'],
+      description: 'rt: a duration (200ms) | error_ratio: 0..1 | error_count: a whole number.',
+    },
+    window: { ...duration, default: '1s', description: 'Statistics window.' },
+    min_requests: {
+      type: 'integer',
+      minimum: 1,
+      default: 10,
+      description: 'No decision on fewer calls in a window.',
+    },
+    open_for: { ...duration, default: '10s', description: 'How long the breaker stays open before half-open probes.' },
+    probes: {
+      type: 'integer',
+      minimum: 1,
+      default: 3,
+      description: 'Requests let through when half-open; all must succeed to close.',
+    },
+    action: {
+      enum: ['failover', 'reject'],
+      description: "failover: send to the class's failover cluster | reject: 503 circuit_open.",
+    },
+    shadow,
+  },
+  allOf: [
+    {
+      if: { type: 'object', required: ['kind'], properties: { kind: { const: 'rt' } } },
+      then: { type: 'object', properties: { threshold: duration } },
+    },
+    {
+      if: { type: 'object', required: ['kind'], properties: { kind: { const: 'error_ratio' } } },
+      then: { type: 'object', properties: { threshold: { type: 'number', exclusiveMinimum: 0, maximum: 1 } } },
+    },
+    {
+      if: { type: 'object', required: ['kind'], properties: { kind: { const: 'error_count' } } },
+      then: { type: 'object', properties: { threshold: { type: 'integer', minimum: 1 } } },
+    },
+  ],
+};
+
+export const RULES_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'sluice rules',
+  description:
+    'Rules of the sluice sidecar. One file, or a directory whose *.yaml files are merged ' +
+    '(a key defined in two files is an error).',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    version: { const: 1, description: 'Rules format version: 1.' },
+    server,
+    store,
+    clusters: {
+      type: ['object', 'null'],
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: cluster,
+      description: 'Upstream clusters by name.',
+    },
+    classes: {
+      type: ['object', 'null'],
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: trafficClass,
+      description: 'Traffic classes, in priority order (first = most important).',
+    },
+    switch: {
+      type: ['object', 'null'],
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: { type: 'string' },
+      description: 'Emergency re-pointing of clusters, e.g. { primary: backup }.',
+    },
+    callers,
+    limits,
+    degrade: { type: ['array', 'null'], items: degradeRule, description: 'Degradation rules (circuit breakers).' },
+  },
+} as const;
+
+/** rules/schema.json as written to disk. */
+export function schemaJson(): string {
+  return `${JSON.stringify(RULES_SCHEMA, null, 2)}\n`;
+}

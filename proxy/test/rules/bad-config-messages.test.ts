@@ -1,0 +1,108 @@
+// One bad-config fixture per kind of mistake, each with the exact lines an operator sees.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadRules } from '../../src/rules/load.ts';
+import { fixture } from './fixtures.ts';
+
+async function problems(name: string): Promise<readonly string[]> {
+  const result = await loadRules(fixture(name));
+  assert.equal(result.ok, false, `${name} should be refused`);
+  return result.ok ? [] : result.errors;
+}
+
+test('a YAML syntax error is reported at its line and column with yaml\'s message', async () => {
+  const f = fixture('syntax-error.yaml');
+  assert.deepEqual(await problems('syntax-error.yaml'), [
+    `${f}:5:1: YAML syntax: flow sequence in block collection must be sufficiently indented and end with a ]`,
+  ]);
+});
+
+test('an unknown key names its path and suggests the key meant', async () => {
+  const f = fixture('unknown-key.yaml');
+  assert.deepEqual(await problems('unknown-key.yaml'), [
+    `${f}:5:5: clusters.primary.tiemout: unknown key 'tiemout' (did you mean 'timeout'?)`,
+  ]);
+});
+
+test('a class pointing at a cluster that does not exist names the path and the clusters there are', async () => {
+  const f = fixture('dangling-cluster.yaml');
+  assert.deepEqual(await problems('dangling-cluster.yaml'), [
+    `${f}:6:25: classes.marketing.cluster: unknown cluster 'marketting' (clusters: primary)`,
+  ]);
+});
+
+test('a key defined in two files names both places', async () => {
+  const dir = fixture('duplicate-key');
+  assert.deepEqual(await problems('duplicate-key'), [
+    `${dir}/b.yaml:4:3: clusters.primary: defined in two files (also at ${dir}/a.yaml:3:3)`,
+  ]);
+});
+
+test('an account id registered twice across files names both places, with the path as written in its file', async () => {
+  const dir = fixture('duplicate-account');
+  assert.deepEqual(await problems('duplicate-account'), [
+    `${dir}/team-b.yaml:4:13: callers.accounts[1].id: duplicate account id 'order-center' (first at ${dir}/rules.yaml:8:13)`,
+  ]);
+});
+
+test('several problems are all listed, sorted by line', async () => {
+  const f = fixture('several-problems.yaml');
+  assert.deepEqual(await problems('several-problems.yaml'), [
+    `${f}:3:63: clusters.primary.connections: must be >= 1`,
+    `${f}:5:40: classes.order.failover: unknown cluster 'backup': a cluster name or 'none' (clusters: primary)`,
+    `${f}:8:12: callers.unknown: must be 'reject' or a class name: unknown class 'guests' (classes: order)`,
+    `${f}:10:7: callers.accounts[0]: missing required key 'scenario'`,
+    `${f}:14:14: callers.accounts[0].quota: must be a rate like 200/s or 3000/min`,
+    `${f}:16:35: limits.global.scope: must be one of fleet, instance (got 'planet')`,
+  ]);
+});
+
+test('a rate in the wrong unit says what a rate looks like', async () => {
+  const f = fixture('bad-rate.yaml');
+  assert.deepEqual(await problems('bad-rate.yaml'), [
+    `${f}:8:11: limits.global.rate: must be a rate like 200/s or 3000/min`,
+  ]);
+});
+
+test('durations are checked, including an rt threshold given as a bare number', async () => {
+  const f = fixture('bad-duration.yaml');
+  assert.deepEqual(await problems('bad-duration.yaml'), [
+    `${f}:10:16: degrade[0].threshold: must be a duration like 250ms, 2s or 1m`,
+    `${f}:11:13: degrade[0].window: must be a duration like 250ms, 2s or 1m`,
+  ]);
+});
+
+test('route patterns and hot-key keys are parsed', async () => {
+  const f = fixture('bad-route-and-hot-key.yaml');
+  assert.deepEqual(await problems('bad-route-and-hot-key.yaml'), [
+    `${f}:14:16: callers.accounts[0].routes[0]: route 'GET /members/**/level': '**' may only be the last segment`,
+    `${f}:17:31: limits.hot_keys[0].key: hot key 'path:/members/id': path template must name the key segment in braces, e.g. /members/{id}`,
+  ]);
+});
+
+test('a redis store needs its url', async () => {
+  const f = fixture('redis-without-url.yaml');
+  assert.deepEqual(await problems('redis-without-url.yaml'), [
+    `${f}:2:1: store: kind 'redis' needs url (e.g. redis://127.0.0.1:6379)`,
+  ]);
+});
+
+test('with auth: key (the default) every account needs key_sha256', async () => {
+  const f = fixture('missing-key-hash.yaml');
+  assert.deepEqual(await problems('missing-key-hash.yaml'), [
+    `${f}:8:7: callers.accounts[0]: missing required key 'key_sha256' (callers.auth is 'key')`,
+  ]);
+});
+
+test('the whole rules need at least one cluster and one class', async () => {
+  const f = fixture('no-clusters.yaml');
+  assert.deepEqual(await problems('no-clusters.yaml'), [
+    `${f}:2:1: clusters: at least one cluster is required`,
+    `${f}:2:1: classes: at least one class is required`,
+  ]);
+});
+
+test('a missing target is one clear line, not an exception', async () => {
+  const result = await loadRules('no/such/rules/');
+  assert.deepEqual(result, { ok: false, errors: ['no/such/rules/: no such file or directory'], files: [] });
+});

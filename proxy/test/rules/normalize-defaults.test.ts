@@ -1,0 +1,71 @@
+// What an operator gets for every setting left out.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadRules } from '../../src/rules/load.ts';
+import { parseDuration, parseRate } from '../../src/rules/units.ts';
+import { fixture } from './fixtures.ts';
+
+test('a minimal file gets the documented defaults', async () => {
+  const result = await loadRules(fixture('minimal.yaml'));
+  assert.ok(result.ok, result.ok ? '' : result.errors.join('\n'));
+  const { rules } = result;
+  assert.deepEqual(rules.server, { listen: '0.0.0.0:9080', admin: '127.0.0.1:9901', adminTokenEnv: null });
+  assert.deepEqual(rules.store, { kind: 'memory', url: null, nodes: [], onFailure: 'local', instances: 1 });
+  // The trailing slash of an endpoint is dropped so paths join cleanly.
+  assert.deepEqual(rules.clusters.get('primary'), {
+    name: 'primary',
+    endpoints: ['http://127.0.0.1:8081'],
+    timeoutMs: 2000,
+    connections: 128,
+  });
+  assert.deepEqual(rules.classes, [{ name: 'order', priority: 0, cluster: 'primary', failover: null, maxShare: 1 }]);
+  assert.equal(rules.switch.size, 0);
+  assert.deepEqual(rules.callers, { auth: 'key', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [] });
+  assert.deepEqual(rules.limits, { global: null, hotKeys: [] });
+  assert.deepEqual(rules.degrade, []);
+});
+
+test('defaults inside accounts, hot keys and degrade rules', async () => {
+  const result = await loadRules(fixture('split-valid'));
+  assert.ok(result.ok, result.ok ? '' : result.errors.join('\n'));
+  const { rules } = result;
+  const [a1, a2] = rules.callers.accounts;
+  assert.deepEqual(a1, {
+    id: 'a1', owner: 'o', team: 't', scenario: 's', class: 'order', keySha256: null, quota: null, burst: 0, routes: null,
+  });
+  assert.deepEqual(a2.routes, ['* /**']);
+  assert.deepEqual(rules.limits.global, { rate: { text: '100/s', perSecond: 100 }, scope: 'fleet', shadow: false });
+  const [memberId, callerIp] = rules.limits.hotKeys;
+  assert.equal(memberId.burst, 0);
+  assert.equal(memberId.track, 100_000);
+  assert.equal(memberId.shadow, false);
+  assert.equal(memberId.overrides.size, 0);
+  assert.equal(callerIp.rate.perSecond, 10 / 60);
+  const [errors, count] = rules.degrade;
+  assert.deepEqual(errors, {
+    name: 'primary-errors',
+    cluster: 'primary',
+    kind: 'error_ratio',
+    threshold: 0.5,
+    windowMs: 1000,
+    minRequests: 10,
+    openForMs: 10_000,
+    probes: 3,
+    action: 'failover',
+    shadow: false,
+  });
+  assert.equal(count.shadow, true);
+  assert.equal(count.threshold, 5);
+});
+
+test('rates and durations in every accepted form', () => {
+  assert.deepEqual(parseRate('200/s'), { text: '200/s', perSecond: 200 });
+  assert.deepEqual(parseRate('3000/min'), { text: '3000/min', perSecond: 50 });
+  assert.deepEqual(parseRate('0.5/s'), { text: '0.5/s', perSecond: 0.5 });
+  for (const bad of ['200', '200/sec', '200/m', '/s', '-1/s', '1e3/s', '200 /s', '01/s']) assert.equal(parseRate(bad), null, bad);
+  assert.equal(parseDuration('250ms'), 250);
+  assert.equal(parseDuration('2s'), 2000);
+  assert.equal(parseDuration('1m'), 60_000);
+  assert.equal(parseDuration('1.5s'), 1500);
+  for (const bad of ['2', '2 s', '1h', 's', '2sec']) assert.equal(parseDuration(bad), null, bad);
+});
