@@ -8,6 +8,8 @@ import type { Rejection } from '../reasons.ts';
 export class RequestContext {
   req: IncomingMessage;
   method: string;
+  /** Request target as received (path and query), sent upstream unchanged. */
+  url: string;
   /** Path without the query string. */
   path: string;
   /** Raw query string without '?', or '' when none. */
@@ -29,9 +31,10 @@ export class RequestContext {
   /** True when a shadow rule would have rejected. */
   shadowed: boolean;
 
-  constructor(req: IncomingMessage, path: string, query: string, startedAt: number) {
+  constructor(req: IncomingMessage, url: string, path: string, query: string, startedAt: number) {
     this.req = req;
     this.method = req.method ?? 'GET';
+    this.url = url;
     this.path = path;
     this.query = query;
     this.remoteAddress = req.socket.remoteAddress ?? '';

@@ -1,0 +1,122 @@
+// The admin listener (SPEC §5): health, readiness, metrics, and the operators' views. Loopback by
+// default; bound anywhere else, every request needs the bearer token.
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface AdminSources {
+  readonly registry: Registry;
+  ready(): boolean;
+  rules(): unknown;
+  accounts(): unknown;
+  account(id: string): unknown | null;
+  hotkeys(): unknown;
+  breakers(): unknown;
+  /** Applies a posted switch body; answers an error line or null. */
+  postSwitch(body: string): string | null;
+  clearSwitch(): void;
+}
+
+const MAX_BODY = 64 * 1024;
+
+export function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
+}
+
+export class AdminServer {
+  readonly server: Server;
+  private readonly sources: AdminSources;
+  private readonly tokenHash: Buffer | null;
+
+  /** `token` is required (non-null) when the admin address is not loopback. */
+  constructor(sources: AdminSources, token: string | null) {
+    this.sources = sources;
+    this.tokenHash = token === null ? null : createHash('sha256').update(token).digest();
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        sendJson(res, 500, { error: error instanceof Error ? error.message : String(error) });
+      });
+    });
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    if (this.tokenHash === null) return true;
+    const header = req.headers.authorization ?? '';
+    if (!header.startsWith('Bearer ')) return false;
+    const given = createHash('sha256').update(header.slice(7)).digest();
+    return timingSafeEqual(given, this.tokenHash);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    if (path === '/healthz') return sendJson(res, 200, { status: 'alive' });
+    if (!this.authorized(req)) return sendJson(res, 401, { error: 'admin token required (Authorization: Bearer ...)' });
+    if (path === '/readyz') {
+      return this.sources.ready() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' });
+    }
+    if (path === '/metrics') {
+      const body = await this.sources.registry.metrics();
+      res.writeHead(200, { 'content-type': this.sources.registry.contentType });
+      res.end(body);
+      return;
+    }
+    if (path === '/admin/rules') return sendJson(res, 200, this.sources.rules());
+    if (path === '/admin/accounts') return sendJson(res, 200, this.sources.accounts());
+    if (path.startsWith('/admin/accounts/')) {
+      const id = decodeURIComponent(path.slice('/admin/accounts/'.length));
+      const account = this.sources.account(id);
+      return account === null ? sendJson(res, 404, { error: `no account '${id}'` }) : sendJson(res, 200, account);
+    }
+    if (path === '/admin/hotkeys') return sendJson(res, 200, this.sources.hotkeys());
+    if (path === '/admin/breakers') return sendJson(res, 200, this.sources.breakers());
+    if (path === '/admin/switch') {
+      if (method === 'DELETE') {
+        this.sources.clearSwitch();
+        return sendJson(res, 200, { switch: {} });
+      }
+      if (method !== 'POST') return sendJson(res, 405, { error: 'use POST (set) or DELETE (clear)' });
+      const body = await readBody(req);
+      if (body === null) return sendJson(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
+      const problem = this.sources.postSwitch(body);
+      return problem === null ? sendJson(res, 200, { switch: JSON.parse(body) as unknown }) : sendJson(res, 400, { error: problem });
+    }
+    sendJson(res, 404, { error: `no such admin path ${path}` });
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value, null, 2);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function readBody(req: IncomingMessage): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,109 @@
+// Rules → Policy. Everything the request path needs is built here, once per load: guards in
+// order (an unconfigured guard is simply absent), upstream pools, breakers, metric children.
+// Stateful parts come from the state registry, so an unchanged rule keeps its counters, breaker
+// state and pools across a reload.
+import type { Histogram } from 'prom-client';
+import type { UsageRegistry } from './accounts/usage.ts';
+import type { TransitionListener } from './breakers/breaker.ts';
+import type { Clock } from './clock.ts';
+import type { Guard, RequestContext } from './guards/guard.ts';
+import { buildBreakerGuard } from './guards/breaker.ts';
+import { buildLimitGuards } from './guards/pipeline.ts';
+import type { Metrics } from './metrics.ts';
+import type { ClassMetrics, Policy } from './policy.ts';
+import type { Rejection } from './reasons.ts';
+import { RejectionCounters } from './rejection-counters.ts';
+import { RequestCounters } from './request-counters.ts';
+import type { LoadedRules } from './rules/reloader.ts';
+import type { ClusterRules } from './rules/types.ts';
+import type { StateRegistry } from './state-registry.ts';
+import type { CounterStore } from './store/store.ts';
+import { UpstreamCluster } from './upstream/cluster.ts';
+import type { SwitchState } from './upstream/switch-state.ts';
+
+export interface CompileDeps {
+  readonly metrics: Metrics;
+  readonly registry: StateRegistry;
+  readonly clock: Clock;
+  readonly store: CounterStore;
+  readonly usage: UsageRegistry;
+  readonly switchState: SwitchState;
+  readonly onBreakerTransition?: TransitionListener;
+}
+
+/** A cluster's pools live as long as its definition is unchanged; replaced ones close gracefully. */
+class ClusterHolder {
+  readonly cluster: UpstreamCluster;
+  constructor(rules: ClusterRules) {
+    this.cluster = new UpstreamCluster(rules);
+  }
+  dispose(): void {
+    // close() lets requests in flight on the old pools finish.
+    void this.cluster.close();
+  }
+}
+
+function clusterIdentity(rules: ClusterRules): string {
+  return `cluster:${rules.name}:${rules.endpoints.join(',')}:${rules.timeoutMs}:${rules.connections}`;
+}
+
+export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
+  const { rules } = loaded;
+  const { metrics, registry } = deps;
+  registry.begin();
+  try {
+    const clusters = new Map<string, UpstreamCluster>();
+    for (const [name, clusterRules] of rules.clusters) {
+      clusters.set(name, registry.get(clusterIdentity(clusterRules), () => new ClusterHolder(clusterRules)).cluster);
+    }
+    const limitGuards = buildLimitGuards(rules, {
+      store: deps.store,
+      clock: deps.clock,
+      metrics,
+      registry,
+      usage: deps.usage,
+    });
+    const switchMap = deps.switchState.effective(rules.switch);
+    const routing = buildBreakerGuard(rules, {
+      clock: deps.clock,
+      metrics,
+      registry,
+      onTransition: deps.onBreakerTransition,
+      switchOverride: deps.switchState.overridden ? switchMap : undefined,
+    });
+    const guards: Guard[] = [...limitGuards, routing.guard];
+
+    const classMetrics = new Map<string, ClassMetrics>();
+    for (const klass of rules.classes) {
+      const upstreamDuration = new Map<string, Histogram.Internal<'cluster' | 'class'>>();
+      for (const cluster of rules.clusters.keys()) {
+        upstreamDuration.set(cluster, metrics.upstreamDuration.labels(cluster, klass.name));
+      }
+      classMetrics.set(klass.name, { upstreamDuration });
+    }
+    const rejections = new RejectionCounters(metrics.rejections);
+    const usage = deps.usage;
+    const policy: Policy = {
+      version: loaded.hash,
+      loadedAt: new Date().toISOString(),
+      files: loaded.files,
+      rules,
+      guards,
+      breakers: routing.breakers,
+      clusters,
+      switchMap,
+      classMetrics,
+      requests: new RequestCounters(metrics.requests),
+      countRejection(ctx: RequestContext, verdict: Rejection): void {
+        rejections.inc(ctx, verdict);
+        if (ctx.accountId !== '' && usage.has(ctx.accountId)) usage.of(ctx.accountId).rejected(verdict.reason);
+      },
+      warnings: routing.warnings,
+    };
+    registry.commit();
+    return Object.freeze(policy);
+  } catch (error) {
+    registry.abort();
+    throw error;
+  }
+}

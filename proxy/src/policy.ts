@@ -1,0 +1,38 @@
+// The compiled, immutable policy the request path reads. Built once per rules load (or switch
+// change) by compile.ts and swapped in as a whole.
+import type { Histogram } from 'prom-client';
+import type { BreakerSet } from './breakers/breaker-set.ts';
+import type { Guard, RequestContext } from './guards/guard.ts';
+import type { Rejection } from './reasons.ts';
+import type { RequestCounters } from './request-counters.ts';
+import type { Rules } from './rules/types.ts';
+import type { UpstreamCluster } from './upstream/cluster.ts';
+
+/** Metric children for one class, resolved at compile time. */
+export interface ClassMetrics {
+  /** Upstream duration per cluster name. */
+  readonly upstreamDuration: ReadonlyMap<string, Histogram.Internal<'cluster' | 'class'>>;
+}
+
+export interface Policy {
+  readonly version: string;
+  readonly loadedAt: string;
+  readonly files: readonly string[];
+  readonly rules: Rules;
+  /** Guards in order: caller → routes → quota → hot key → global cap → breaker (routing). */
+  readonly guards: readonly Guard[];
+  readonly breakers: BreakerSet;
+  readonly clusters: ReadonlyMap<string, UpstreamCluster>;
+  /** Effective emergency re-pointing (rules' switch overlaid with the admin switch). */
+  readonly switchMap: ReadonlyMap<string, string>;
+  readonly classMetrics: ReadonlyMap<string, ClassMetrics>;
+  /** sluice_requests_total, by account, class, cluster and status code. */
+  readonly requests: RequestCounters;
+  /**
+   * Counts a rejection made outside the guard pipeline (which counts its own): store failure,
+   * unroutable request. sluice_rejections_total and the account's usage profile.
+   */
+  countRejection(ctx: RequestContext, verdict: Rejection): void;
+  /** Switch entries that could not be applied (unknown cluster, or would break isolation). */
+  readonly warnings: readonly string[];
+}

@@ -1,0 +1,27 @@
+// sluice_rejections_total children cached by account → reason (an account's class is fixed within
+// one policy), so a flood of rejections costs two map lookups each and no string building.
+import type { Counter } from 'prom-client';
+import type { RequestContext } from './guards/guard.ts';
+import type { Reason, Rejection } from './reasons.ts';
+
+type Child = Counter.Internal;
+
+export class RejectionCounters {
+  private readonly counter: Counter<'account' | 'class' | 'reason'>;
+  private readonly byAccount = new Map<string, Map<Reason, Child>>();
+
+  constructor(counter: Counter<'account' | 'class' | 'reason'>) {
+    this.counter = counter;
+  }
+
+  inc(ctx: RequestContext, verdict: Rejection): void {
+    let byReason = this.byAccount.get(ctx.accountId);
+    if (byReason === undefined) this.byAccount.set(ctx.accountId, (byReason = new Map()));
+    let child = byReason.get(verdict.reason);
+    if (child === undefined) {
+      child = this.counter.labels(ctx.accountId || 'unknown', ctx.className || 'none', verdict.reason);
+      byReason.set(verdict.reason, child);
+    }
+    child.inc();
+  }
+}

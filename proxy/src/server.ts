@@ -1,0 +1,209 @@
+// The listener: wires each request through the policy's guards to its upstream cluster and back.
+// It reads exactly one immutable Policy per request (the one in force when the request arrived),
+// so a reload never changes the rules under a request already on its way.
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { writeRejection } from './answer.ts';
+import { runGuards } from './guards/pipeline.ts';
+import { RequestContext, type Verdict } from './guards/guard.ts';
+import type { Metrics } from './metrics.ts';
+import type { Policy } from './policy.ts';
+import { REASONS, rejection, type Rejection } from './reasons.ts';
+import type { ForwardOutcome } from './upstream/forward-exchange.ts';
+import { WebSocketForwarder } from './upstream/websocket.ts';
+
+export interface PolicySource {
+  readonly current: Policy | null;
+}
+
+const NOT_READY: Rejection = Object.freeze(rejection('shutting_down'));
+const BAD_TARGET: Rejection = Object.freeze(rejection('bad_request'));
+const STORE_FAILED: Rejection = Object.freeze(rejection('store_unavailable'));
+
+/** Per-request state beyond the guards' context: which policy admitted it. */
+const policyOf = new WeakMap<RequestContext, Policy>();
+
+export class SidecarServer {
+  readonly server: Server;
+  private readonly policies: PolicySource;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+  private readonly websockets: WebSocketForwarder;
+  private readonly overhead: ReturnType<Metrics['overhead']['labels']>;
+  private closing = false;
+  private inFlight = 0;
+  private drained: (() => void) | null = null;
+
+  constructor(policies: PolicySource, metrics: Metrics, log: Logger) {
+    this.policies = policies;
+    this.metrics = metrics;
+    this.log = log;
+    this.websockets = new WebSocketForwarder();
+    this.overhead = metrics.overhead.labels();
+    this.onForwardDone = this.onForwardDone.bind(this);
+    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 30_000 }, (req, res) =>
+      this.onRequest(req, res),
+    );
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      // Malformed HTTP: a 400 when the socket still takes one, never a crash.
+      if (socket.writable && error.code !== 'ECONNRESET') {
+        socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      } else socket.destroy();
+    });
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const startedAt = performance.now();
+    const policy = this.policies.current;
+    if (policy === null || this.closing) {
+      res.setHeader('connection', 'close');
+      writeRejection(res, NOT_READY, '');
+      return;
+    }
+    const url = req.url ?? '/';
+    if (url.charCodeAt(0) !== 47 /* '/' */) {
+      writeRejection(res, BAD_TARGET, '');
+      return;
+    }
+    const q = url.indexOf('?');
+    const ctx =
+      q === -1
+        ? new RequestContext(req, url, url, '', startedAt)
+        : new RequestContext(req, url, url.slice(0, q), url.slice(q + 1), startedAt);
+    this.inFlight++;
+    res.once('close', () => this.requestEnded());
+    const verdict = runGuards(policy.guards, ctx);
+    if (verdict === null) this.forward(policy, ctx, res);
+    else if (verdict instanceof Promise) {
+      verdict.then(
+        (late: Verdict) => (late === null ? this.forward(policy, ctx, res) : this.reject(policy, ctx, res, late, true)),
+        () => this.reject(policy, ctx, res, STORE_FAILED, false),
+      );
+    } else this.reject(policy, ctx, res, verdict, true);
+  }
+
+  private forward(policy: Policy, ctx: RequestContext, res: ServerResponse): void {
+    // The pools of the policy in force now: a reload while an asynchronous guard was waiting may
+    // have replaced (and closed) the ones of the policy the request started under.
+    const cluster = this.policies.current?.clusters.get(ctx.cluster) ?? policy.clusters.get(ctx.cluster);
+    if (cluster === undefined) {
+      // Validated rules always route to a known cluster; answered rather than thrown.
+      this.reject(policy, ctx, res, rejection('upstream_unavailable'), false);
+      return;
+    }
+    policyOf.set(ctx, policy);
+    this.overhead.observe((performance.now() - ctx.startedAt) / 1000);
+    cluster.forward(ctx.req, res, ctx, this.onForwardDone);
+  }
+
+  private onForwardDone(outcome: ForwardOutcome): void {
+    const ctx = outcome.info as RequestContext;
+    const policy = policyOf.get(ctx);
+    if (policy === undefined) return;
+    policyOf.delete(ctx);
+    const status = outcome.status;
+    const isError = outcome.error !== null || status >= 500;
+    // A client that left before the answer tells nothing about the upstream's health.
+    if (status !== 499 || outcome.error !== null) {
+      policy.breakers.settle(ctx, outcome.upstreamMs, isError);
+      policy.classMetrics.get(ctx.className)?.upstreamDuration.get(ctx.cluster)?.observe(outcome.upstreamMs / 1000);
+    } else policy.breakers.release(ctx);
+    policy.requests.inc(ctx.accountId, ctx.className, ctx.cluster, status);
+  }
+
+  /** `counted`: the guard pipeline has already counted this rejection. */
+  private reject(policy: Policy, ctx: RequestContext, res: ServerResponse, verdict: Rejection, counted: boolean): void {
+    policy.breakers.release(ctx);
+    if (!counted) policy.countRejection(ctx, verdict);
+    policy.requests.inc(ctx.accountId, ctx.className, '', REASONS[verdict.reason].status);
+    // A body the caller is still sending is not read: close after answering rather than drain it.
+    if (!ctx.req.complete) res.setHeader('connection', 'close');
+    writeRejection(res, verdict, ctx.accountId);
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const policy = this.policies.current;
+    const url = req.url ?? '/';
+    if (policy === null || this.closing || url.charCodeAt(0) !== 47) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    const q = url.indexOf('?');
+    const ctx = new RequestContext(req, url, q === -1 ? url : url.slice(0, q), q === -1 ? '' : url.slice(q + 1), performance.now());
+    const proceed = (verdict: Verdict): void => {
+      if (verdict !== null) {
+        policy.breakers.release(ctx);
+        if (verdict === STORE_FAILED) policy.countRejection(ctx, verdict);
+        socket.end(rawRejection(verdict, ctx.accountId));
+        return;
+      }
+      const cluster = policy.clusters.get(ctx.cluster);
+      if (cluster === undefined) {
+        socket.destroy();
+        return;
+      }
+      policy.breakers.release(ctx);
+      policy.requests.inc(ctx.accountId, ctx.className, ctx.cluster, 101);
+      this.websockets.upgrade(req, socket, head, cluster);
+    };
+    const verdict = runGuards(policy.guards, ctx);
+    if (verdict instanceof Promise) verdict.then(proceed, () => proceed(STORE_FAILED));
+    else proceed(verdict);
+  }
+
+  private requestEnded(): void {
+    this.inFlight--;
+    if (this.inFlight === 0 && this.drained !== null) this.drained();
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  get activeRequests(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Graceful drain: stop accepting, let in-flight requests finish (up to `deadlineMs`), then close
+   * every connection. Idle keep-alive connections are closed at once; busy ones after their answer.
+   */
+  async drain(deadlineMs: number): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    if (this.inFlight > 0) {
+      const timer = setTimeout(() => this.drained?.(), deadlineMs);
+      await new Promise<void>((resolve) => (this.drained = resolve));
+      clearTimeout(timer);
+    }
+    this.server.closeAllConnections();
+    this.websockets.close();
+    await closed;
+    this.log.debug({ event: 'drained' }, 'listener drained');
+  }
+}
+
+function rawRejection(verdict: Rejection, account: string): string {
+  const spec = REASONS[verdict.reason];
+  const body = JSON.stringify({ error: spec.message, reason: verdict.reason, account, retry_after_ms: Math.ceil(verdict.retryAfterMs) });
+  return (
+    `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+    `x-sluice-reason: ${verdict.reason}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}

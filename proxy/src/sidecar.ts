@@ -1,0 +1,230 @@
+// One sidecar process's parts, assembled: rules reloader and watcher, counter store, listener,
+// admin API. `sluice start`, the demo and the end-to-end tests all run this.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { AdminServer, isLoopback, type AdminSources } from './admin/admin-server.ts';
+import { adminViews } from './admin/views.ts';
+import { UsageRegistry } from './accounts/usage.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { compilePolicy } from './compile.ts';
+import { Metrics } from './metrics.ts';
+import type { Policy } from './policy.ts';
+import { RulesReloader } from './rules/reloader.ts';
+import type { StoreRules } from './rules/types.ts';
+import { RulesWatcher } from './rules/watch.ts';
+import { SidecarServer } from './server.ts';
+import { StateRegistry } from './state-registry.ts';
+import { createStore } from './store/create-store.ts';
+import type { CounterStore } from './store/store.ts';
+import { SwitchBus } from './store/switch-bus.ts';
+import { parseSwitchBody, SwitchState } from './upstream/switch-state.ts';
+
+export interface SidecarOptions {
+  /** Rules file or directory. */
+  readonly rules: string;
+  /** HOST:PORT overrides for the rules' server section (flags or environment). */
+  readonly listen?: string;
+  readonly admin?: string;
+  /** Redis URL: overrides the rules' store with `kind: redis`. */
+  readonly redis?: string;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  /** Watcher timings (tests use short ones). */
+  readonly pollMs?: number;
+  readonly debounceMs?: number;
+}
+
+/** The first load failed: nothing to run with. */
+export class RulesRefusedError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(problems[0] ?? 'rules refused');
+    this.problems = problems;
+  }
+}
+
+export function splitHostPort(value: string, what: string): { host: string; port: number } {
+  const colon = value.lastIndexOf(':');
+  const host = value.slice(0, colon).replace(/^\[|\]$/g, '');
+  const port = Number(value.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${what}: expected HOST:PORT, got '${value}'`);
+  }
+  return { host, port };
+}
+
+export class Sidecar {
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly reloader: RulesReloader<Policy>;
+  readonly server: SidecarServer;
+  readonly admin: AdminServer;
+  readonly store: CounterStore;
+  readonly usage: UsageRegistry;
+  readonly switchState: SwitchState;
+  readonly instanceId: string;
+  private readonly watcher: RulesWatcher;
+  private readonly switchBus: SwitchBus | null;
+  private readonly onHangup: () => void;
+
+  private constructor(parts: {
+    metrics: Metrics;
+    log: Logger;
+    reloader: RulesReloader<Policy>;
+    server: SidecarServer;
+    admin: AdminServer;
+    store: CounterStore;
+    usage: UsageRegistry;
+    switchState: SwitchState;
+    watcher: RulesWatcher;
+    switchBus: SwitchBus | null;
+    instanceId: string;
+  }) {
+    this.metrics = parts.metrics;
+    this.log = parts.log;
+    this.reloader = parts.reloader;
+    this.server = parts.server;
+    this.admin = parts.admin;
+    this.store = parts.store;
+    this.usage = parts.usage;
+    this.switchState = parts.switchState;
+    this.watcher = parts.watcher;
+    this.switchBus = parts.switchBus;
+    this.instanceId = parts.instanceId;
+    this.onHangup = () => {
+      this.log.info({ event: 'sighup' }, 'SIGHUP: reloading rules');
+      void this.reloader.check(true);
+    };
+  }
+
+  static async start(options: SidecarOptions): Promise<Sidecar> {
+    const log = options.log;
+    const clock = options.clock ?? systemClock;
+    const metrics = new Metrics();
+    const registry = new StateRegistry();
+    const switchState = new SwitchState();
+    const usage = new UsageRegistry(clock);
+    const instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+
+    // The store is chosen once, from the first good rules (and --redis): counters cannot move
+    // between stores under load. A later change of `store` is reported and needs a restart.
+    let store: CounterStore | null = null;
+    let storeRules: StoreRules | null = null;
+    const reloader: RulesReloader<Policy> = new RulesReloader(
+      options.rules,
+      (loaded) => {
+        if (store === null) {
+          storeRules = options.redis
+            ? { ...loaded.rules.store, kind: 'redis', url: options.redis }
+            : loaded.rules.store;
+          store = createStore(storeRules, {
+            clock,
+            onUpChange: (up) => {
+              metrics.storeUp.set(up ? 1 : 0);
+              log.warn({ event: up ? 'store_up' : 'store_down', store: storeRules?.kind }, `counter store ${up ? 'reachable again: shared limits resume' : 'unreachable: enforcing locally'}`);
+            },
+          });
+        }
+        return compilePolicy(loaded, {
+          metrics,
+          registry,
+          clock,
+          store,
+          usage,
+          switchState,
+          onBreakerTransition: (breaker, from, to, why) =>
+            log.warn({ event: 'breaker_transition', breaker: breaker.name, cluster: breaker.cluster, from, to, why }, `breaker ${breaker.name} (${breaker.cluster}): ${from} → ${to}: ${why}`),
+        });
+      },
+      log,
+      metrics,
+    );
+    await reloader.check(true);
+    const loaded = reloader.loaded;
+    if (loaded === null || store === null) throw new RulesRefusedError(reloader.lastError?.errors ?? ['rules refused']);
+    const sharedStore: CounterStore = store;
+
+    const server = new SidecarServer(reloader, metrics, log);
+    const switchBus =
+      storeRules !== null && (storeRules as StoreRules).kind !== 'memory' ? new SwitchBus(storeRules, { instanceId }) : null;
+
+    const adminToken = process.env[loaded.rules.server.adminTokenEnv ?? 'SLUICE_ADMIN_TOKEN'] ?? null;
+    const adminAddress = splitHostPort(options.admin ?? loaded.rules.server.admin, 'admin address');
+    if (!isLoopback(adminAddress.host) && !adminToken) {
+      throw new Error(
+        `admin address ${adminAddress.host} is not loopback: set ${loaded.rules.server.adminTokenEnv ?? 'SLUICE_ADMIN_TOKEN'} to a bearer token`,
+      );
+    }
+    const sidecarRef: { current: Sidecar | null } = { current: null };
+    const sources: AdminSources = adminViews({
+      registry: metrics.registry,
+      reloader,
+      usage,
+      switchState,
+      store: sharedStore,
+      ready: () => reloader.current !== null && sidecarRef.current !== null,
+      applySwitch: (map) => sidecarRef.current?.applySwitch(map, 'admin', instanceId) ?? null,
+      parseSwitch: (body) => parseSwitchBody(body, new Set(reloader.loaded?.rules.clusters.keys() ?? [])),
+    });
+    const admin = new AdminServer(sources, isLoopback(adminAddress.host) ? null : adminToken);
+    const watcher = new RulesWatcher(options.rules, () => void reloader.check(), {
+      pollMs: options.pollMs,
+      debounceMs: options.debounceMs,
+    });
+
+    const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, switchState, watcher, switchBus, instanceId });
+    const listen = splitHostPort(options.listen ?? loaded.rules.server.listen, 'listen address');
+    await server.listen(listen.host, listen.port);
+    await admin.listen(adminAddress.host, adminAddress.port);
+    await watcher.start();
+    // An empty map is a cleared switch.
+    switchBus?.subscribe((map, origin) => {
+      const entries = Object.entries(map);
+      sidecar.applySwitch(entries.length === 0 ? null : new Map(entries), 'fleet', origin);
+    });
+    process.on('SIGHUP', sidecar.onHangup);
+    sidecarRef.current = sidecar;
+    log.info(
+      { event: 'started', listen: `${listen.host}:${server.port}`, admin: `${adminAddress.host}:${sidecar.adminPort}`, store: sharedStore.kind, instance: instanceId },
+      `sluice listening on ${listen.host}:${server.port}, admin on ${adminAddress.host}:${sidecar.adminPort}, ${sharedStore.kind} store`,
+    );
+    return sidecar;
+  }
+
+  /** Applies an emergency switch (null clears it) and recompiles the policy in force. */
+  applySwitch(map: ReadonlyMap<string, string> | null, source: 'admin' | 'fleet', instance: string): string | null {
+    const origin = { source, instance, at: new Date().toISOString() };
+    if (map === null) this.switchState.clear(origin);
+    else this.switchState.set(map, origin);
+    this.reloader.recompile();
+    const shown = map === null ? {} : Object.fromEntries(map);
+    this.log.warn({ event: 'switch', switch: shown, source, instance }, `switch ${map === null ? 'cleared' : JSON.stringify(shown)} (${source} from ${instance})`);
+    if (source === 'admin' && this.switchBus !== null) {
+      this.switchBus.publish(shown).catch((error: unknown) =>
+        this.log.error({ event: 'switch_broadcast_failed', error: String(error) }, 'switch applied here but not broadcast: store unreachable'),
+      );
+    }
+    return null;
+  }
+
+  get dataPort(): number {
+    return this.server.port;
+  }
+
+  get adminPort(): number {
+    const address = this.admin.server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  /** Graceful stop: no new requests, in-flight ones finish (up to `deadlineMs`), then close all. */
+  async stop(deadlineMs = 30_000): Promise<void> {
+    process.off('SIGHUP', this.onHangup);
+    this.watcher.close();
+    await this.server.drain(deadlineMs);
+    await this.admin.close();
+    await this.switchBus?.close();
+    for (const cluster of this.reloader.current?.clusters.values() ?? []) await cluster.close();
+    await this.store.close();
+  }
+}

@@ -1,0 +1,78 @@
+// Stand-in member-service clusters for end-to-end tests: each answers JSON naming itself and
+// echoing what it received, so a test can see where a request went and what reached it.
+import type { IncomingHttpHeaders } from 'node:http';
+import { startHttpServer, type TestServer } from './servers.ts';
+
+export interface Received {
+  readonly cluster: string;
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+export interface FakeCluster extends TestServer {
+  readonly name: string;
+  readonly received: Received[];
+  /** Milliseconds to wait before answering (a slow upstream). */
+  delayMs: number;
+  /** Status to answer with. */
+  status: number;
+}
+
+export async function startFakeCluster(name: string): Promise<FakeCluster> {
+  const received: Received[] = [];
+  const control = { delayMs: 0, status: 200 };
+  const server = await startHttpServer((req, res) => {
+    received.push({ cluster: name, method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    req.resume();
+    req.on('end', () => {
+      const answer = (): void => {
+        if (res.destroyed) return;
+        const body = JSON.stringify({ cluster: name, url: req.url });
+        res.writeHead(control.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      };
+      if (control.delayMs > 0) {
+        const timer = setTimeout(answer, control.delayMs);
+        res.on('close', () => clearTimeout(timer));
+      } else answer();
+    });
+  });
+  return {
+    ...server,
+    close: server.close,
+    name,
+    received,
+    get delayMs() {
+      return control.delayMs;
+    },
+    set delayMs(value: number) {
+      control.delayMs = value;
+    },
+    get status() {
+      return control.status;
+    },
+    set status(value: number) {
+      control.status = value;
+    },
+  };
+}
+
+/** A rules document (YAML text) pointing the three clusters at the given fake clusters. */
+export function memberServiceRules(ports: { primary: number; marketing: number; backup: number }, extra = ''): string {
+  return `version: 1
+clusters:
+  primary:   { endpoints: ["http://127.0.0.1:${ports.primary}"], timeout: 1s }
+  marketing: { endpoints: ["http://127.0.0.1:${ports.marketing}"], timeout: 1s }
+  backup:    { endpoints: ["http://127.0.0.1:${ports.backup}"], timeout: 1s }
+classes:
+  order:     { cluster: primary, failover: backup }
+  marketing: { cluster: marketing, failover: none, max_share: 0.3 }
+callers:
+  auth: trust
+  unknown: reject
+  accounts:
+    - { id: order-center, owner: Li Wei, team: order-platform, scenario: Load member profile while creating an order, class: order }
+    - { id: campaign, owner: Zhang Min, team: growth, scenario: Flash-sale member lookup, class: marketing }
+${extra}`;
+}
