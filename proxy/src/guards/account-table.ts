@@ -1,0 +1,172 @@
+// Caller accounts compiled once per rules load: key hash as bytes, quota bucket, route matcher,
+// usage record and metric children. The caller guard puts one of these in ctx.account; the later
+// guards read it back from there.
+import type { Counter } from 'prom-client';
+import { UNKNOWN_ACCOUNT, type AccountUsage, type UsageRegistry } from '../accounts/usage.ts';
+import type { Metrics } from '../metrics.ts';
+import type { LimitInfo, Reason } from '../reasons.ts';
+import type { Rate, Rules } from '../rules/types.ts';
+import type { StateRegistry } from '../state-registry.ts';
+import type { BucketSpec } from '../store/store.ts';
+import type { CompiledAccountRef, RequestContext } from './guard.ts';
+import { compileRoutes, type RouteMatcher } from './route-matcher.ts';
+
+type AccountCounter = Counter.Internal;
+
+export class CompiledAccount implements CompiledAccountRef {
+  readonly id: string;
+  readonly className: string;
+  /** SHA-256 of the account's key, 32 bytes; null when none is registered. */
+  readonly keyHash: Buffer | null;
+  /** The quota bucket as the one-element list store.take wants, or null without a quota. */
+  readonly quota: readonly BucketSpec[] | null;
+  readonly quotaLimit: LimitInfo | null;
+  /** null: any route. */
+  readonly routes: RouteMatcher | null;
+  readonly usage: AccountUsage;
+  private readonly metrics: Metrics;
+  private readonly rejections = new Map<Reason, AccountCounter>();
+  private readonly shadows = new Map<Reason, AccountCounter>();
+  private offScenarioChild: Counter.Internal | null = null;
+
+  constructor(init: {
+    id: string;
+    className: string;
+    keyHash: Buffer | null;
+    quota: readonly BucketSpec[] | null;
+    quotaLimit: LimitInfo | null;
+    routes: RouteMatcher | null;
+    usage: AccountUsage;
+    metrics: Metrics;
+  }) {
+    this.id = init.id;
+    this.className = init.className;
+    this.keyHash = init.keyHash;
+    this.quota = init.quota;
+    this.quotaLimit = init.quotaLimit;
+    this.routes = init.routes;
+    this.usage = init.usage;
+    this.metrics = init.metrics;
+  }
+
+  // Metric children are resolved on the first event of each kind and kept: with thousands of
+  // accounts, making every account × reason series up front would export mostly zeros.
+
+  /** sluice_rejections_total and the usage profile. */
+  countRejection(reason: Reason): void {
+    let child = this.rejections.get(reason);
+    if (child === undefined) {
+      child = this.metrics.rejections.labels(this.id, this.className, reason);
+      this.rejections.set(reason, child);
+    }
+    child.inc();
+    this.usage.rejected(reason);
+  }
+
+  /** sluice_shadow_rejections_total: a shadow rule would have refused. */
+  countShadow(reason: Reason): void {
+    let child = this.shadows.get(reason);
+    if (child === undefined) {
+      child = this.metrics.shadowRejections.labels(this.id, this.className, reason);
+      this.shadows.set(reason, child);
+    }
+    child.inc();
+  }
+
+  countOffScenario(): void {
+    if (this.offScenarioChild === null) this.offScenarioChild = this.metrics.offScenario.labels(this.id);
+    this.offScenarioChild.inc();
+    this.usage.offScenario++;
+  }
+}
+
+export interface AccountTable {
+  readonly byId: ReadonlyMap<string, CompiledAccount>;
+  /** The shared account of unknown callers, or null when they are refused. */
+  readonly unknown: CompiledAccount | null;
+  /** Some account has routes (so the routes guard has work). */
+  readonly anyRoutes: boolean;
+  /** Some account has a quota. */
+  readonly anyQuota: boolean;
+}
+
+export interface AccountTableDeps {
+  readonly metrics: Metrics;
+  readonly registry: StateRegistry;
+  readonly usage: UsageRegistry;
+}
+
+export function buildAccountTable(rules: Rules, deps: AccountTableDeps): AccountTable {
+  const callers = rules.callers;
+  deps.usage.define(callers);
+  const byId = new Map<string, CompiledAccount>();
+  let anyRoutes = false;
+  let anyQuota = false;
+  for (const a of callers.accounts) {
+    const routes = a.routes === null ? null : compileRoutes(a.routes);
+    anyRoutes ||= routes !== null;
+    anyQuota ||= a.quota !== null;
+    byId.set(
+      a.id,
+      new CompiledAccount({
+        id: a.id,
+        className: a.class,
+        keyHash: a.keySha256 === null ? null : keyHashBytes(a.keySha256, a.id),
+        quota: a.quota === null ? null : quotaBucket(deps.registry, a.id, a.quota, a.burst),
+        quotaLimit: a.quota === null ? null : limitInfo('account', a.quota),
+        routes,
+        usage: deps.usage.of(a.id),
+        metrics: deps.metrics,
+      }),
+    );
+  }
+  let unknown: CompiledAccount | null = null;
+  if (callers.unknown !== 'reject') {
+    const quota = callers.unknownQuota;
+    anyQuota ||= quota !== null;
+    unknown = new CompiledAccount({
+      id: UNKNOWN_ACCOUNT,
+      className: callers.unknown,
+      keyHash: null,
+      quota: quota === null ? null : quotaBucket(deps.registry, UNKNOWN_ACCOUNT, quota, 0),
+      quotaLimit: quota === null ? null : limitInfo('account', quota),
+      routes: null,
+      usage: deps.usage.of(UNKNOWN_ACCOUNT),
+      metrics: deps.metrics,
+    });
+  }
+  return { byId, unknown, anyRoutes, anyQuota };
+}
+
+/**
+ * The bucket of an account quota. Its key is its identity (`quota:ID:RATE:BURST`): an unchanged
+ * quota keeps its counters over a reload, a changed one starts from a fresh bucket.
+ */
+export function quotaBucket(registry: StateRegistry, id: string, quota: Rate, burst: number): readonly BucketSpec[] {
+  const identity = `quota:${id}:${quota.perSecond}:${burst}`;
+  return registry.get(identity, () => Object.freeze([Object.freeze({ key: identity, perSecond: quota.perSecond, burst })]));
+}
+
+/** RateLimit-Policy of a rate: q per second (w=1), or q per minute (w=60) for rates written N/min. */
+export function limitInfo(policy: string, rate: Rate): LimitInfo {
+  const perMinute = rate.text.trim().endsWith('/min');
+  return Object.freeze({
+    policy,
+    quota: perMinute ? Math.round(rate.perSecond * 60) : Math.round(rate.perSecond * 1000) / 1000,
+    windowSeconds: perMinute ? 60 : 1,
+  });
+}
+
+function keyHashBytes(hex: string, id: string): Buffer {
+  const bytes = Buffer.from(hex, 'hex');
+  if (bytes.length !== 32 || bytes.toString('hex') !== hex.toLowerCase()) {
+    throw new Error(`account '${id}': key_sha256 must be 64 hex digits`);
+  }
+  return bytes;
+}
+
+/** The compiled account the caller guard identified, or null before identification. */
+export function accountOf(ctx: RequestContext): CompiledAccount | null {
+  const a = ctx.account;
+  return a instanceof CompiledAccount ? a : null;
+}

@@ -1,0 +1,263 @@
+// Per-key GCRA for one hot-key rule, in bounded memory: at most `track` key values are held.
+//
+// Which entry to drop when full: the one holding the least information. An entry says "this key
+// may pass again at TAT"; one whose TAT has passed says nothing (same as absent) and goes first.
+// Among the rest the oldest TAT goes, except that a key already refused at least once (known to
+// be over its rate) ranks one horizon later, so a flood of one-off values cannot push a key that
+// is over its rate out of the table, even with burst 0, where a hot key's TAT is no later than a
+// fresh value's. The horizon H is the furthest any TAT can run ahead of now: (burst + 1) × interval
+// for the slowest rate of the rule.
+//
+// O(1) per request: entries sit in a ring of time slots by that priority (slot width H/16, the
+// ring spans 4H, twice the furthest priority ahead of now). A slot reused for a later time held
+// only entries whose TAT has passed, so they are dropped on reuse; eviction scans a bounded
+// number of slots from a low-water mark and drops the earliest of the lowest slot's oldest few. Entry objects are recycled, so a churn of distinct
+// values allocates nothing but the Map's own slots.
+import type { GcraSpec } from './gcra.ts';
+
+const SLOTS = 64;
+const SLOTS_PER_HORIZON = 16;
+/** Entries of the lowest slot compared when evicting. */
+const EVICTION_CANDIDATES = 4;
+
+class Entry {
+  key: string;
+  tat: number;
+  spec: GcraSpec;
+  /** Refused at least once while tracked: ranks one horizon later for eviction. */
+  refused: boolean;
+  /** Time slot (absolute index) the entry sits in, or -1 when in none. */
+  slot: number;
+  constructor(key: string, tat: number, spec: GcraSpec) {
+    this.key = key;
+    this.tat = tat;
+    this.spec = spec;
+    this.refused = false;
+    this.slot = -1;
+  }
+}
+
+/** One tracked key as listed for /admin/hotkeys. */
+export interface HotKeyView {
+  readonly key: string;
+  readonly perSecond: number;
+  /** 0 idle .. 1 at its limit (see gcraFill). */
+  readonly fill: number;
+  /** True while the next request for this key would be refused. */
+  readonly over: boolean;
+  readonly retryAfterMs: number;
+}
+
+export interface HotKeyTableOptions {
+  readonly name: string;
+  readonly track: number;
+  readonly rate: GcraSpec;
+  /** Key values with their own rate. */
+  readonly overrides?: ReadonlyMap<string, GcraSpec>;
+}
+
+export class HotKeyTable {
+  readonly name: string;
+  readonly track: number;
+  readonly rate: GcraSpec;
+  readonly overrides: ReadonlyMap<string, GcraSpec>;
+  /** Furthest a TAT can lead now, ms; also the eviction boost of a refused key. */
+  readonly horizon: number;
+  private readonly width: number;
+  private readonly entries = new Map<string, Entry>();
+  private readonly slots: Set<Entry>[] = [];
+  private readonly epochs = new Float64Array(SLOTS).fill(Number.NaN);
+  private readonly spare: Entry[] = [];
+  /** No slot below this index holds entries (eviction scans from here). */
+  private low = Number.POSITIVE_INFINITY;
+  /** Slot index of `now` at the last sweep of passed slots. */
+  private sweptAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: HotKeyTableOptions) {
+    if (!(options.track >= 1)) throw new RangeError(`track must be at least 1, got ${options.track}`);
+    this.name = options.name;
+    this.track = Math.floor(options.track);
+    this.rate = options.rate;
+    this.overrides = options.overrides ?? new Map();
+    let horizon = options.rate.tolerance + options.rate.interval;
+    for (const spec of this.overrides.values()) horizon = Math.max(horizon, spec.tolerance + spec.interval);
+    this.horizon = horizon;
+    this.width = horizon / SLOTS_PER_HORIZON;
+    for (let i = 0; i < SLOTS; i++) this.slots.push(new Set());
+  }
+
+  /** Distinct key values held (some may have passed TATs not yet dropped). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  specFor(key: string): GcraSpec {
+    return this.overrides.size === 0 ? this.rate : (this.overrides.get(key) ?? this.rate);
+  }
+
+  /** One request for `key` at `now`: 0 when admitted (and counted), else ms until it would be. */
+  take(key: string, now: number): number {
+    const e = this.entries.get(key);
+    if (e === undefined) {
+      // A first sighting always conforms.
+      if (this.entries.size >= this.track) this.evict(now);
+      const spec = this.specFor(key);
+      const fresh = this.spare.pop();
+      const entry = fresh === undefined ? new Entry(key, now + spec.interval, spec) : fresh;
+      if (fresh !== undefined) {
+        entry.key = key;
+        entry.tat = now + spec.interval;
+        entry.spec = spec;
+        entry.refused = false;
+        entry.slot = -1;
+      }
+      this.entries.set(key, entry);
+      this.place(entry);
+      return 0;
+    }
+    if (e.tat > now) {
+      const wait = e.tat - e.spec.tolerance - now;
+      if (wait > 0) {
+        if (!e.refused) {
+          e.refused = true;
+          this.place(e);
+        }
+        return wait;
+      }
+      e.tat += e.spec.interval;
+    } else {
+      // A key refused within the last horizon is still known to run hot.
+      e.refused = e.refused && now - e.tat < this.horizon;
+      e.tat = now + e.spec.interval;
+    }
+    this.place(e);
+    return 0;
+  }
+
+  /** 0 when a request for `key` at `now` would be admitted, else the wait; changes nothing. */
+  peek(key: string, now: number): number {
+    const e = this.entries.get(key);
+    if (e === undefined || e.tat <= now) return 0;
+    const wait = e.tat - e.spec.tolerance - now;
+    return wait > 0 ? wait : 0;
+  }
+
+  /** Give back one request for `key` (a later check refused it). */
+  give(key: string, now: number): void {
+    const e = this.entries.get(key);
+    if (e === undefined) return;
+    const back = e.tat - e.spec.interval;
+    e.tat = back > now ? back : now;
+    this.place(e);
+  }
+
+  /**
+   * Keys whose fill is at least `ratio` (1 = at the limit), most loaded first, at most `limit`.
+   * Scans from the latest slots down; control path only.
+   */
+  near(now: number, ratio: number, limit: number): HotKeyView[] {
+    const found: HotKeyView[] = [];
+    const nowSlot = Math.floor(now / this.width);
+    const cap = Math.max(limit, 1) * 4;
+    for (let j = nowSlot + SLOTS - 1; j >= nowSlot && found.length < cap; j--) {
+      const i = ringIndex(j);
+      if (this.epochs[i] !== j) continue;
+      for (const e of this.slots[i]) {
+        const lead = e.tat - now;
+        if (lead <= 0) continue;
+        const span = e.spec.tolerance + e.spec.interval;
+        const fill = lead >= span ? 1 : lead / span;
+        if (fill < ratio) continue;
+        const wait = lead - e.spec.tolerance;
+        found.push({ key: e.key, perSecond: e.spec.perSecond, fill, over: wait > 0, retryAfterMs: wait > 0 ? wait : 0 });
+      }
+    }
+    found.sort((a, b) => b.fill - a.fill || b.retryAfterMs - a.retryAfterMs);
+    return found.length > limit ? found.slice(0, limit) : found;
+  }
+
+  /** Drop everything (the rule went away). */
+  dispose(): void {
+    this.entries.clear();
+    for (const s of this.slots) s.clear();
+    this.spare.length = 0;
+  }
+
+  /**
+   * Put `e` in the slot of its eviction priority. Re-inserted even within the same slot, so a
+   * slot's iteration order follows the last update: its first entries are its oldest.
+   */
+  private place(e: Entry): void {
+    const slot = Math.floor((e.refused ? e.tat + this.horizon : e.tat) / this.width);
+    if (e.slot !== -1) this.slots[ringIndex(e.slot)].delete(e);
+    const i = ringIndex(slot);
+    if (this.epochs[i] !== slot) {
+      // Reused for a later time: whatever it held is long past (see the header), so dropped.
+      this.drop(i);
+      this.epochs[i] = slot;
+    }
+    this.slots[i].add(e);
+    e.slot = slot;
+    if (slot < this.low) this.low = slot;
+  }
+
+  private evict(now: number): void {
+    const nowSlot = Math.floor(now / this.width);
+    if (nowSlot > this.sweptAt) {
+      // Slots wholly before now hold only passed TATs; at most once per slot width.
+      this.sweptAt = nowSlot;
+      for (let i = 0; i < SLOTS; i++) {
+        if (this.slots[i].size > 0 && this.epochs[i] < nowSlot) this.drop(i);
+      }
+      if (this.entries.size < this.track) return;
+    }
+    // Every priority is at or after now (TATs only move forward of now), so no slot before
+    // nowSlot holds anything after the sweep above.
+    const start = this.low > nowSlot ? this.low : nowSlot;
+    for (let j = start; j < start + SLOTS; j++) {
+      const i = ringIndex(j);
+      if (this.epochs[i] !== j) continue;
+      const set = this.slots[i];
+      if (set.size === 0) continue;
+      this.low = j;
+      // The oldest few of the lowest slot; the one with the earliest priority goes.
+      let victim: Entry | null = null;
+      let seen = 0;
+      for (const e of set) {
+        if (victim === null || priority(e, this.horizon) < priority(victim, this.horizon)) victim = e;
+        if (++seen === EVICTION_CANDIDATES) break;
+      }
+      if (victim !== null) {
+        set.delete(victim);
+        this.entries.delete(victim.key);
+        this.recycle(victim);
+      }
+      return;
+    }
+  }
+
+  private drop(i: number): void {
+    const set = this.slots[i];
+    if (set.size === 0) return;
+    for (const e of set) {
+      this.entries.delete(e.key);
+      this.recycle(e);
+    }
+    set.clear();
+  }
+
+  private recycle(e: Entry): void {
+    e.key = '';
+    e.slot = -1;
+    if (this.spare.length < this.track) this.spare.push(e);
+  }
+}
+
+function priority(e: Entry, horizon: number): number {
+  return e.refused ? e.tat + horizon : e.tat;
+}
+
+function ringIndex(slot: number): number {
+  const i = slot % SLOTS;
+  return i < 0 ? i + SLOTS : i;
+}
