@@ -1,0 +1,274 @@
+// Shared counters in Redis or Redis Cluster: GCRA in a Lua script on the Redis server's clock,
+// atomic per take. Takes made in the same turn of the event loop go out as one script call per
+// hash-tag group (every group at once on a single Redis), so Redis sees one command for many
+// requests. A take Redis just refused is refused locally until room should appear, so a
+// saturated limit costs about one round trip per admission, not per request. Answers reject
+// when Redis cannot answer in time; the resilient store turns those into local decisions.
+import { Cluster } from 'ioredis';
+import type { StoreRules } from '../rules/types.ts';
+import { GIVE_LUA, TAKE_BATCH_LUA } from './gcra-lua.ts';
+import { createRedisClient, type RedisClient } from './redis-client.ts';
+import { hashTag, redisKey } from './redis-keys.ts';
+import type { BucketSpec, CounterStore } from './store.ts';
+
+/** Most buckets one take may cover. */
+export const MAX_BUCKETS_PER_TAKE = 4;
+
+/**
+ * Bound on one command. Long enough that an event-loop stall of the sidecar itself (the timer
+ * fires before the waiting reply is read) rarely passes for a slow Redis, short enough that a
+ * slow Redis costs a request little, once, before the store is marked down.
+ */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 100;
+
+/** Most takes in one script call: keeps each script short, so Redis never stalls on one. */
+const MAX_BATCH = 256;
+
+/** Answer for a bucket whose rate is 0: never admits; retry after a second. */
+const CLOSED_RETRY_MS = 1000;
+
+type BatchScript = (args: readonly (string | number)[]) => Promise<number[]>;
+type GiveScript = (args: readonly string[]) => Promise<unknown>;
+
+/** Per bucket list, built once: its keys, script arguments, and what Redis last refused. */
+class PreparedCall {
+  /** Batch group: the hash tag on a cluster, one group for a single Redis. */
+  readonly group: string;
+  readonly keys: readonly string[];
+  /** Bucket count, then (interval, tolerance) per bucket. */
+  readonly argv: readonly string[];
+  /** Answer when no Redis is needed (no buckets, or a closed bucket); -1 otherwise. */
+  readonly fixed: number;
+  readonly give: GiveScript | null;
+  /** Keys, then (interval, tolerance) per bucket. */
+  readonly giveArgs: readonly string[];
+  /**
+   * Local time (ms) before which Redis would refuse this take anyway: until then it is refused
+   * here without a round trip. Only ever refuses, never admits, so the shared limit stays exact.
+   */
+  blockedUntil = 0;
+
+  constructor(group: string, keys: readonly string[], argv: readonly string[], fixed: number, give: GiveScript | null) {
+    this.group = group;
+    this.keys = keys;
+    this.argv = argv;
+    this.fixed = fixed;
+    this.give = give;
+    this.giveArgs = keys.concat(argv.slice(1));
+  }
+}
+
+/** One take waiting in a batch. */
+interface Waiter {
+  readonly call: PreparedCall;
+  readonly sent: number;
+  resolve(answer: number): void;
+  reject(error: unknown): void;
+}
+
+/** Takes of one group gathered during a turn of the event loop. */
+class Batch {
+  readonly keys: string[] = [];
+  readonly argv: (string | number)[] = [0];
+  readonly waiters: Waiter[] = [];
+}
+
+export interface RedisStoreOptions {
+  /** Bound on one Redis command, ms (default 100). */
+  readonly commandTimeoutMs?: number;
+}
+
+export class RedisStore implements CounterStore {
+  readonly kind: 'redis' | 'redis-cluster';
+  readonly client: RedisClient;
+  private readonly prepared = new WeakMap<readonly BucketSpec[], PreparedCall>();
+  private readonly takeBatch: BatchScript;
+  private readonly giveScripts: GiveScript[] = [];
+  private readonly batches = new Map<string, Batch>();
+  private flushScheduled = false;
+  private readonly flush = (): void => this.flushAll();
+  /** Round trip to Redis, ms, smoothed: a refused take is retried this much early. */
+  private rtt = 0;
+
+  constructor(rules: StoreRules, options: RedisStoreOptions = {}) {
+    if (rules.kind === 'memory') throw new TypeError('RedisStore needs store kind redis or redis-cluster');
+    this.kind = rules.kind;
+    const scripts: Record<string, { lua: string; numberOfKeys?: number }> = {
+      // The key count comes first in its arguments; batches are their own pipeline.
+      sluiceTakeBatch: { lua: TAKE_BATCH_LUA },
+    };
+    for (let n = 1; n <= MAX_BUCKETS_PER_TAKE; n++) {
+      scripts[`sluiceGive${n}`] = { lua: GIVE_LUA, numberOfKeys: n };
+    }
+    this.client = createRedisClient(rules, {
+      commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      scripts,
+      notAutoPipelined: ['sluiceTakeBatch'],
+      connectionName: 'sluice-counters',
+    });
+    type Command = (args: readonly (string | number)[]) => Promise<unknown>;
+    const commands = this.client as unknown as Record<string, Command>;
+    const batch = commands.sluiceTakeBatch;
+    this.takeBatch = (args) => batch.call(this.client, args) as Promise<number[]>;
+    for (let n = 1; n <= MAX_BUCKETS_PER_TAKE; n++) {
+      const give = commands[`sluiceGive${n}`];
+      this.giveScripts[n] = (args) => give.call(this.client, args);
+    }
+  }
+
+  /** True while the connection is ready; the resilient store keeps the finer judgement. */
+  get up(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  /**
+   * 0 or the ms until a retry could succeed. Synchronous when known without Redis (a take Redis
+   * just refused, a closed bucket); else a promise that rejects when Redis does not answer in time.
+   */
+  take(buckets: readonly BucketSpec[]): number | Promise<number> {
+    const call = this.prepare(buckets);
+    if (call.fixed >= 0) return call.fixed;
+    const sent = performance.now();
+    if (call.blockedUntil > sent) return call.blockedUntil - sent;
+    return new Promise<number>((resolve, reject) => this.enqueue({ call, sent, resolve, reject }));
+  }
+
+  /** Refund, reporting failure to the caller (the resilient store marks the store down). */
+  refund(buckets: readonly BucketSpec[]): Promise<unknown> {
+    const call = this.prepare(buckets);
+    if (call.give === null) return Promise.resolve(0);
+    call.blockedUntil = 0;
+    return call.give(call.giveArgs);
+  }
+
+  give(buckets: readonly BucketSpec[]): void {
+    this.refund(buckets).catch(ignore);
+  }
+
+  /** Whether Redis answers now: PING, and on a cluster every master plus a healthy cluster state. */
+  async probe(): Promise<boolean> {
+    try {
+      if (this.client instanceof Cluster) {
+        const masters = this.client.nodes('master');
+        if (masters.length === 0) return false;
+        const [info] = await Promise.all([masters[0].cluster('INFO'), ...masters.map((m) => m.ping())]);
+        return String(info).includes('cluster_state:ok');
+      }
+      return (await this.client.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Calls `lost` when the connection drops and `ready` when it is back. */
+  watchConnection(lost: () => void, ready: () => void): void {
+    this.client.on('close', lost);
+    this.client.on('end', lost);
+    this.client.on('ready', ready);
+  }
+
+  async close(): Promise<void> {
+    this.flushAll();
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  private prepare(buckets: readonly BucketSpec[]): PreparedCall {
+    let call = this.prepared.get(buckets);
+    if (call === undefined) {
+      call = prepareCall(buckets, this.kind === 'redis-cluster', this.giveScripts);
+      this.prepared.set(buckets, call);
+    }
+    return call;
+  }
+
+  private enqueue(waiter: Waiter): void {
+    const group = waiter.call.group;
+    let batch = this.batches.get(group);
+    if (batch === undefined) {
+      batch = new Batch();
+      this.batches.set(group, batch);
+    }
+    const { keys, argv } = waiter.call;
+    for (let i = 0; i < keys.length; i++) batch.keys.push(keys[i]);
+    for (let i = 0; i < argv.length; i++) batch.argv.push(argv[i]);
+    batch.waiters.push(waiter);
+    if (batch.waiters.length >= MAX_BATCH) {
+      this.batches.delete(group);
+      this.send(batch);
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // After the I/O already queued in this turn, so its requests join the batch.
+      setImmediate(this.flush);
+    }
+  }
+
+  private flushAll(): void {
+    this.flushScheduled = false;
+    for (const batch of this.batches.values()) this.send(batch);
+    this.batches.clear();
+  }
+
+  private send(batch: Batch): void {
+    const waiters = batch.waiters;
+    batch.argv[0] = waiters.length;
+    const args: (string | number)[] = [batch.keys.length];
+    for (let i = 0; i < batch.keys.length; i++) args.push(batch.keys[i]);
+    for (let i = 0; i < batch.argv.length; i++) args.push(batch.argv[i]);
+    const sentAt = performance.now();
+    this.takeBatch(args).then(
+      (answers) => {
+        this.rtt += (performance.now() - sentAt - this.rtt) * 0.2;
+        for (let i = 0; i < waiters.length; i++) settle(waiters[i], answers[i], this.rtt);
+      },
+      (error: unknown) => {
+        for (let i = 0; i < waiters.length; i++) waiters[i].reject(error);
+      },
+    );
+  }
+}
+
+function settle(waiter: Waiter, micros: number, rtt: number): void {
+  if (micros === 0) {
+    waiter.resolve(0);
+    return;
+  }
+  // Counted from when the take was made, less a round trip, so the next take reaches Redis as
+  // room appears rather than a trip later (with burst 0 that time would be lost for good).
+  const wait = micros / 1000;
+  const call = waiter.call;
+  const until = waiter.sent + wait - rtt;
+  if (until > call.blockedUntil) call.blockedUntil = until;
+  waiter.resolve(wait);
+}
+
+function prepareCall(buckets: readonly BucketSpec[], cluster: boolean, gives: GiveScript[]): PreparedCall {
+  const n = buckets.length;
+  if (n === 0) return new PreparedCall('', [], [], 0, null);
+  if (n > MAX_BUCKETS_PER_TAKE) {
+    throw new RangeError(`one take covers at most ${MAX_BUCKETS_PER_TAKE} buckets, got ${n}`);
+  }
+  const tag = hashTag(redisKey(buckets[0].key)) ?? '';
+  const keys: string[] = [];
+  const argv: string[] = [String(n)];
+  let closed = false;
+  for (const bucket of buckets) {
+    const key = redisKey(bucket.key);
+    if (hashTag(key) !== tag) {
+      throw new RangeError(`buckets taken together must share a hash tag: ${buckets.map((b) => b.key).join(', ')}`);
+    }
+    if (!(bucket.perSecond > 0)) closed = true;
+    const interval = 1000 / bucket.perSecond;
+    keys.push(key);
+    argv.push(String(interval), String(Math.max(0, bucket.burst) * interval));
+  }
+  // A bucket at rate 0 admits nothing: answer without asking Redis.
+  if (closed) return new PreparedCall('', [], [], CLOSED_RETRY_MS, null);
+  // A script touches one cluster slot: on a cluster, batch by hash tag; a single Redis takes all.
+  return new PreparedCall(cluster ? tag : '', keys, argv, -1, gives[n]);
+}
+
+function ignore(): void {}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManualClock } from '../../src/clock.ts';
+import { LocalBuckets } from '../../src/store/local-buckets.ts';
+
+describe('LocalBuckets (the fallback while Redis is away)', () => {
+  it('divides rate and burst by the fleet size', () => {
+    const clock = new ManualClock(1000);
+    const local = new LocalBuckets(clock, 4);
+    const quota = [{ key: 'acct:a', perSecond: 400, burst: 8 }];
+    // 100/s locally with burst 2: three at once, then one every 10 ms.
+    assert.deepEqual([local.take(quota), local.take(quota), local.take(quota)], [0, 0, 0]);
+    assert.equal(local.take(quota), 10);
+    clock.advance(10);
+    assert.equal(local.take(quota), 0);
+    let admitted = 0;
+    for (let ms = 0; ms < 1000; ms++) {
+      clock.advance(1);
+      if (local.take(quota) === 0) admitted++;
+    }
+    assert.equal(admitted, 100);
+  });
+
+  it('takes all or none and refunds', () => {
+    const clock = new ManualClock(0);
+    const local = new LocalBuckets(clock, 1);
+    const total = { key: '{global}:total', perSecond: 1, burst: 0 };
+    const cls = { key: '{global}:class:order', perSecond: 1, burst: 1 };
+    assert.equal(local.take([total, cls]), 0);
+    assert.equal(local.take([total, cls]), 1000);
+    assert.equal(local.take([cls]), 0, 'the rejected take left the class bucket untouched');
+    assert.ok(local.take([cls]) > 0);
+    local.give([total]);
+    assert.equal(local.take([total]), 0);
+  });
+
+  it('never admits at rate 0 and forgets full buckets', () => {
+    const clock = new ManualClock(0);
+    const local = new LocalBuckets(clock, 2);
+    assert.equal(local.take([{ key: 'closed', perSecond: 0, burst: 5 }]), 1000);
+    const spec = [{ key: 'acct:b', perSecond: 2, burst: 0 }];
+    assert.equal(local.take(spec), 0);
+    assert.equal(local.size, 1);
+    local.give(spec);
+    assert.equal(local.size, 0);
+  });
+});
