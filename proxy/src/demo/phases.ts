@@ -1,0 +1,175 @@
+// The tour, as data: five phases, each a few streams of traffic, a line saying what it shows, and
+// for the slowdown a script that changes the stand-in service while traffic runs. Explanations are
+// computed from the rules actually in force, so they stay true when the example rules change.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Rules } from '../rules/types.ts';
+import type { MemberService } from './member-service.ts';
+import type { DemoRequest, StreamSpec } from './traffic.ts';
+
+export interface PhaseControl {
+  readonly service: MemberService;
+  /** The phase's real (scaled) duration. */
+  readonly durationMs: number;
+  readonly signal: AbortSignal;
+  /** Current state of a breaker as last polled from the admin API, or null. */
+  breakerState(name: string): string | null;
+  /** A line in the view's event list. */
+  event(text: string): void;
+}
+
+export interface Phase {
+  readonly title: string;
+  readonly explain: string;
+  /** Unscaled duration in seconds. */
+  readonly seconds: number;
+  readonly streams: readonly StreamSpec[];
+  readonly script?: (control: PhaseControl) => Promise<void>;
+}
+
+export const HOT_MEMBER_ID = '777';
+/** How slow primary gets in the slowdown phase. */
+export const SLOW_PRIMARY_MS = 400;
+
+const ORDER_RATE = 120;
+const BOOKING_RATE = 60;
+const MARKETING_TRICKLE = 30;
+const MARKETING_FLOOD = 450;
+const FRAUD_RATE = 20;
+const LOOP_RATE = 600;
+const BOT_RATE = 300;
+
+/** The n-th of a spread of member ids: no id is asked often enough to be hot. */
+function memberId(n: number, seed: number): string {
+  return String(100_000 + ((n * 7919 + seed * 104_729) % 900_000));
+}
+
+function stream(label: string, account: string, rate: number, request: (n: number) => DemoRequest): StreamSpec {
+  return { label, account, rate, request };
+}
+
+const orderCenter = stream('order-center', 'order-center', ORDER_RATE, (n) => ({
+  method: 'GET',
+  path: n % 2 === 0 ? `/members/${memberId(n, 1)}` : `/members/${memberId(n, 1)}/level`,
+}));
+
+const BOOKING_CALLS = ['', '/level', '/points'] as const;
+const bookingApp = stream('booking-app', 'booking-app', BOOKING_RATE, (n) => {
+  const suffix = BOOKING_CALLS[n % BOOKING_CALLS.length];
+  return { method: suffix === '/points' ? 'POST' : 'GET', path: `/members/${memberId(n, 2)}${suffix}` };
+});
+
+function marketing(rate: number): StreamSpec {
+  return stream('marketing-campaign', 'marketing-campaign', rate, (n) => ({
+    method: 'GET',
+    // Searches stay rare: the member-id hot-key template also matches /members/search.
+    path: n % 20 === 0 ? '/members/search' : `/members/${memberId(n, 3)}`,
+  }));
+}
+
+function fraudCheck(rate: number, loopOnOne: boolean): StreamSpec {
+  return stream('fraud-check', 'fraud-check', rate, (n) => ({
+    method: 'GET',
+    // A loop asks the same few members over and over; /risk is outside the member-id hot-key
+    // template, so what stops it is the account quota alone.
+    path: `/members/${loopOnOne ? memberId(n % 3, 4) : memberId(n, 4)}/risk`,
+  }));
+}
+
+const bot = stream('booking-app (bot)', 'booking-app', BOT_RATE, () => ({ method: 'GET', path: `/members/${HOT_MEMBER_ID}` }));
+
+export function tourPhases(rules: Rules): Phase[] {
+  const facts = factsOf(rules);
+  return [
+    {
+      title: 'Normal order flow',
+      explain:
+        'order-center and booking-app load member profiles and levels: all admitted and served by primary; ' +
+        'marketing-campaign\'s light traffic is served by its own isolated cluster.',
+      seconds: 8,
+      streams: [orderCenter, bookingApp, marketing(MARKETING_TRICKLE), fraudCheck(FRAUD_RATE, false)],
+    },
+    {
+      title: 'Marketing flood',
+      explain:
+        `marketing-campaign floods at ${MARKETING_FLOOD}/s. Marketing may use ${facts.marketingShare} of the global cap ` +
+        `(${facts.globalRate} → ${facts.marketingCeiling}): the rest fails fast with 429 global_cap, while order flow keeps passing.`,
+      seconds: 9,
+      streams: [orderCenter, bookingApp, marketing(MARKETING_FLOOD), fraudCheck(FRAUD_RATE, false)],
+    },
+    {
+      title: 'A caller stuck in a loop',
+      explain:
+        `fraud-check retries in a tight loop at ${LOOP_RATE}/s against its quota of ${facts.quota('fraud-check')}: ` +
+        'the excess gets 429 account_quota; every other caller keeps its own quota.',
+      seconds: 9,
+      streams: [orderCenter, bookingApp, marketing(MARKETING_TRICKLE), fraudCheck(LOOP_RATE, true)],
+    },
+    {
+      title: 'A hot member id',
+      explain:
+        `a fraud bot behind booking-app asks for member ${HOT_MEMBER_ID} at ${BOT_RATE}/s; each member id may take ` +
+        `${facts.hotKeyRate}: member ${HOT_MEMBER_ID} gets 429 hot_key, every other member id passes.`,
+      seconds: 9,
+      streams: [orderCenter, bookingApp, bot, marketing(MARKETING_TRICKLE), fraudCheck(FRAUD_RATE, false)],
+    },
+    {
+      title: 'Primary slowdown',
+      explain:
+        `primary starts answering in ${SLOW_PRIMARY_MS} ms (breaker ${facts.rtBreaker} trips above ${facts.rtThreshold} on average): ` +
+        'the breaker opens and order flow fails over to backup, marketing stays on its own cluster; ' +
+        'then primary recovers, half-open probes pass and the breaker closes.',
+      seconds: 14,
+      streams: [orderCenter, bookingApp, marketing(MARKETING_TRICKLE), fraudCheck(FRAUD_RATE, false)],
+      script: (control) => slowdown(control, facts.rtBreaker),
+    },
+  ];
+}
+
+/** Slows primary until its breaker opens (or half the phase passes), lets failover show, then recovers. */
+async function slowdown(control: PhaseControl, breaker: string): Promise<void> {
+  const { service, durationMs, signal } = control;
+  service.primary.latencyMs = SLOW_PRIMARY_MS;
+  control.event(`primary slows down: every answer now takes ${SLOW_PRIMARY_MS} ms`);
+  try {
+    const started = performance.now();
+    const giveUpAt = started + durationMs * 0.5;
+    while (!signal.aborted && performance.now() < giveUpAt && control.breakerState(breaker) !== 'open') {
+      await sleep(Math.min(100, durationMs / 50));
+    }
+    // Keep primary slow a little longer so failover to backup is plain to see.
+    if (!signal.aborted) await sleep(durationMs * 0.15, undefined, { signal }).catch(() => undefined);
+  } finally {
+    service.primary.latencyMs = 0;
+    control.event('primary recovers: answers are fast again');
+  }
+}
+
+interface Facts {
+  readonly globalRate: string;
+  readonly marketingShare: string;
+  readonly marketingCeiling: string;
+  readonly hotKeyRate: string;
+  readonly rtBreaker: string;
+  readonly rtThreshold: string;
+  quota(account: string): string;
+}
+
+function factsOf(rules: Rules): Facts {
+  const global = rules.limits.global;
+  const marketing = rules.classes.find((c) => c.name === 'marketing');
+  const hotKey = rules.limits.hotKeys.find((h) => h.key.startsWith('path:/members/')) ?? rules.limits.hotKeys[0];
+  const rt = rules.degrade.find((d) => d.kind === 'rt' && d.cluster === 'primary');
+  const share = marketing?.maxShare ?? 1;
+  return {
+    globalRate: global === null ? 'no global cap' : `${global.rate.perSecond}/s`,
+    marketingShare: `${Math.round(share * 100)}%`,
+    marketingCeiling: global === null ? 'unlimited' : `${Math.floor(global.rate.perSecond * share)}/s`,
+    hotKeyRate: hotKey === undefined ? 'any rate (no hot-key rule)' : `${hotKey.rate.perSecond}/s`,
+    rtBreaker: rt?.name ?? 'primary-slow',
+    rtThreshold: rt === undefined ? '(no rt rule)' : `${rt.threshold} ms`,
+    quota: (id) => {
+      const quota = rules.callers.accounts.find((a) => a.id === id)?.quota;
+      return quota === null || quota === undefined ? 'none' : `${quota.perSecond}/s`;
+    },
+  };
+}
