@@ -125,6 +125,8 @@ export class Sidecar {
               log.warn({ event: up ? 'store_up' : 'store_down', store: storeRules?.kind }, `counter store ${up ? 'reachable again: shared limits resume' : 'unreachable: enforcing locally'}`);
             },
           });
+          // A shared store counts as down until it first answers.
+          metrics.storeUp.set(store.up ? 1 : 0);
         }
         return compilePolicy(loaded, {
           metrics,

@@ -13,7 +13,8 @@ commands:
                     [--burst N] [--routes 'GET /members/*' ...] [--rules DIR_OR_FILE]
   accounts list [--rules DIR_OR_FILE]
   accounts rotate-key ID [--rules DIR_OR_FILE]
-  demo                a guided tour on this machine; ends by itself
+  demo [--duration-scale F] [--no-color] [--rules DIR]
+                      a guided tour on this machine; ends by itself
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -6,6 +6,7 @@ import type { CounterStore } from '../store/store.ts';
 import { accountOf, type CompiledAccount } from './account-table.ts';
 import { CONSUMED_ACCOUNT_QUOTA } from './consumed.ts';
 import type { Guard, RequestContext, Verdict } from './guard.ts';
+import { fixedRejection } from './rejections.ts';
 
 export function accountQuotaGuard(store: CounterStore): Guard {
   return new AccountQuotaGuard(store);
@@ -35,10 +36,13 @@ class AccountQuotaGuard implements Guard {
   }
 }
 
+const STORE_UNAVAILABLE = fixedRejection('store_unavailable');
+
 function settle(ctx: RequestContext, account: CompiledAccount, waitMs: number): Verdict {
   if (waitMs === 0) {
     ctx.consumed |= CONSUMED_ACCOUNT_QUOTA;
     return null;
   }
+  if (waitMs < 0) return STORE_UNAVAILABLE;
   return rejection('account_quota', waitMs, account.quotaLimit);
 }

@@ -15,10 +15,16 @@ import { MemoryStore } from '../store/memory-store.ts';
 import { taggedKey } from '../store/redis-keys.ts';
 import type { BucketSpec, CounterStore } from '../store/store.ts';
 import { accountOf } from './account-table.ts';
+import { fixedRejection } from './rejections.ts';
 import { CONSUMED_GLOBAL } from './consumed.ts';
 import type { Guard, RequestContext, Verdict } from './guard.ts';
 
-export const BURST_SECONDS = 0.02;
+/**
+ * The global cap has no `burst` key: its buckets tolerate a tenth of a second of traffic, so
+ * arrivals bunched by the event loop (a GC pause, a batch of sockets read in one turn) are not
+ * refused far below the cap, while any span of t seconds stays under rate × (t + 0.1) + 1.
+ */
+export const BURST_SECONDS = 0.1;
 /** All global buckets share one hash tag: taken together in one script on Redis Cluster. */
 const TAG = 'global';
 const CLOSED_RETRY_MS = 1000;
@@ -132,6 +138,8 @@ export class GlobalCapGuard implements Guard {
       if (gate.index >= 0) this.meter.admitted[gate.index]++;
       return null;
     }
+    // The shared store is down and the rules say `on_failure: reject`.
+    if (waitMs < 0) return this.shadow ? null : STORE_UNAVAILABLE;
     if (this.shadow) {
       ctx.shadowed = true;
       accountOf(ctx)?.countShadow('global_cap');
@@ -140,6 +148,8 @@ export class GlobalCapGuard implements Guard {
     return rejection('global_cap', waitMs, gate.limit);
   }
 }
+
+const STORE_UNAVAILABLE = fixedRejection('store_unavailable');
 
 /** A global bucket; its key is its identity, so a changed rate or share starts a fresh one. */
 function bucket(registry: StateRegistry, name: string, perSecond: number): BucketSpec {

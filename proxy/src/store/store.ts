@@ -16,7 +16,9 @@ export interface CounterStore {
   readonly kind: 'memory' | 'redis' | 'redis-cluster';
   /**
    * Take one unit from each bucket, all or none: when any bucket has no room, nothing is taken.
-   * Answers 0 when admitted, else the milliseconds (> 0) until a retry could succeed.
+   * Answers 0 when admitted, else the milliseconds (> 0) until a retry could succeed, or a
+   * negative number when the shared store is unreachable and the rules say `on_failure: reject`
+   * (answered 503 store_unavailable).
    */
   take(buckets: readonly BucketSpec[]): number | Promise<number>;
   /** Give one unit back to each bucket (a later check rejected the request). */
