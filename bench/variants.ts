@@ -1,0 +1,137 @@
+// What the bench compares. Each variant starts its server(s) against the shared upstream and
+// says where the load goes; adding a variant is adding an entry to `variants`.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { spawnChild, readyLine, waitUntil, freePort, type Child } from './children.ts';
+
+export interface BenchContext {
+  readonly root: string;
+  readonly benchDir: string;
+  readonly tmpDir: string;
+  readonly upstreamPort: number;
+  /** Node/V8 flags every proxy process is started with, the same for all. */
+  readonly nodeFlags: readonly string[];
+  readonly readyTimeoutMs: number;
+}
+
+export interface Target {
+  readonly url: string;
+  /** The process whose CPU and memory are measured; null when load goes straight to the upstream. */
+  readonly proxy: Child | null;
+  /** Processes the variant needs besides the proxy (their CPU is reported apart). */
+  readonly helpers: readonly Child[];
+  /** sluice's admin address, for its metrics after the run. */
+  readonly adminUrl?: string;
+}
+
+export interface Variant {
+  readonly name: string;
+  readonly description: string;
+  /** A request the variant must refuse with `status`: proof its guards are really on. */
+  readonly refuses?: { readonly headers: Readonly<Record<string, string>>; readonly status: number };
+  start(ctx: BenchContext): Promise<Target>;
+}
+
+const wrongKey = { headers: { 'x-caller-account': 'bench', 'x-caller-key': 'not-the-key' }, status: 401 };
+
+/** A variant that cannot run here (e.g. a store not available); the run goes on without it. */
+export class SkipVariant extends Error {
+  override readonly name = 'SkipVariant';
+}
+
+function renderRules(ctx: BenchContext, template: string, outName: string, storeLine?: string): string {
+  let text = readFileSync(join(ctx.benchDir, 'rules', template), 'utf8').replaceAll('${UPSTREAM_PORT}', String(ctx.upstreamPort));
+  if (storeLine !== undefined) {
+    const memory = 'store: { kind: memory }';
+    if (!text.includes(memory)) throw new Error(`${template}: no '${memory}' line to replace`);
+    text = text.replace(memory, storeLine);
+  }
+  const file = join(ctx.tmpDir, outName);
+  writeFileSync(file, text);
+  return file;
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+  await res.arrayBuffer();
+  return res.status === 200;
+}
+
+async function startSluice(ctx: BenchContext, name: string, rulesFile: string, helpers: readonly Child[]): Promise<Target> {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const args = [...ctx.nodeFlags, join(ctx.root, 'bin', 'sluice.js'), 'start', '--rules', rulesFile,
+    '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`];
+  const proxy = spawnChild(name, process.execPath, args, { logDir: ctx.tmpDir });
+  try {
+    await waitUntil(proxy, 'ready (GET /readyz = 200)', () => httpOk(`http://127.0.0.1:${adminPort}/readyz`), ctx.readyTimeoutMs);
+  } catch (err) {
+    throw new SkipVariant(err instanceof Error ? err.message : String(err));
+  }
+  return { url: `http://127.0.0.1:${port}`, proxy, helpers, adminUrl: `http://127.0.0.1:${adminPort}` };
+}
+
+function redisPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(1000, () => { socket.destroy(); resolve(false); });
+    socket.on('error', () => resolve(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data) => { socket.destroy(); resolve(data.toString().startsWith('+PONG')); });
+  });
+}
+
+export const variants: readonly Variant[] = [
+  {
+    name: 'direct',
+    description: 'load generator straight to the upstream (no proxy)',
+    async start(ctx) {
+      return { url: `http://127.0.0.1:${ctx.upstreamPort}`, proxy: null, helpers: [] };
+    },
+  },
+  {
+    name: 'plain-proxy',
+    description: 'floor peer: undici Pool.dispatch forwarding, no guards (bench/plain-proxy.ts)',
+    async start(ctx) {
+      const proxy = spawnChild('plain-proxy', process.execPath,
+        [...ctx.nodeFlags, join(ctx.benchDir, 'plain-proxy.ts'), `http://127.0.0.1:${ctx.upstreamPort}`],
+        { logDir: ctx.tmpDir, ownChild: true });
+      const ready = await readyLine(proxy, ctx.readyTimeoutMs);
+      return { url: `http://127.0.0.1:${String(ready.port)}`, proxy, helpers: [] };
+    },
+  },
+  {
+    name: 'sluice-route',
+    description: 'sluice, caller identified (trust) and routed, no limits (rules/identify-route.yaml)',
+    start: (ctx) => startSluice(ctx, 'sluice-route', renderRules(ctx, 'identify-route.yaml', 'identify-route.yaml'), []),
+  },
+  {
+    name: 'sluice-guards',
+    description: 'sluice, all guards on, memory store (rules/all-guards.yaml)',
+    refuses: wrongKey,
+    start: (ctx) => startSluice(ctx, 'sluice-guards', renderRules(ctx, 'all-guards.yaml', 'all-guards.yaml'), []),
+  },
+  {
+    name: 'sluice-redis',
+    description: 'sluice, all guards on, Redis store (redis-server on loopback)',
+    refuses: wrongKey,
+    async start(ctx) {
+      const port = await freePort();
+      let redis: Child;
+      try {
+        redis = spawnChild('redis-server', 'redis-server',
+          ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { logDir: ctx.tmpDir });
+      } catch (err) {
+        throw new SkipVariant(`redis-server not available: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      try {
+        await waitUntil(redis, 'answering PING', () => redisPing(port), ctx.readyTimeoutMs);
+      } catch (err) {
+        throw new SkipVariant(err instanceof Error ? err.message : String(err));
+      }
+      const store = `store: { kind: redis, url: "redis://127.0.0.1:${port}", on_failure: local, instances: 1 }`;
+      return startSluice(ctx, 'sluice-redis', renderRules(ctx, 'all-guards.yaml', 'all-guards-redis.yaml', store), [redis]);
+    },
+  },
+];
