@@ -12,7 +12,8 @@ import {
 } from './children.ts';
 import { cpuMicros, processTree, rssKiB, CLK_TCK } from './proc.ts';
 import { variants, SkipVariant, type BenchContext, type Target, type Variant } from './variants.ts';
-import { summarize, markdownTable, type Measurement } from './report.ts';
+import { summarize, markdownTable, storeComparison, type Measurement } from './report.ts';
+import { commandCounts, commandDelta, splitCalls } from './redis.ts';
 import { options, type Options } from './options.ts';
 import { LoadGenerator, requestHeaders } from './load-generator.ts';
 
@@ -45,12 +46,34 @@ function alive(running: Running, when: string): boolean {
   return false;
 }
 
-/** The bench request must be admitted, and a variant with guards must refuse what it should. */
-async function sanityCheck(variant: Variant, target: Target): Promise<string | null> {
-  const url = `${target.url}/members/100001`;
+/** One bench request; null when it answered 200, or why not. */
+async function benchRequest(url: string): Promise<string | null> {
   const res = await fetch(url, { headers: requestHeaders, signal: AbortSignal.timeout(5000) });
   const body = await res.text();
-  if (res.status !== 200) return `a bench request answered ${res.status}, not 200: ${body.slice(0, 200)}`;
+  return res.status === 200 ? null : `a bench request answered ${res.status}, not 200: ${body.slice(0, 200)}`;
+}
+
+/**
+ * Until a bench request runs a script on Redis. sluice is ready before its store is connected
+ * (it enforces with its local fallback meanwhile), and the fallback must not be measured as Redis.
+ */
+async function storeInUse(url: string, ports: readonly number[], timeoutMs: number): Promise<string | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const before = await commandCounts(ports);
+    const problem = await benchRequest(url);
+    if (problem !== null) return problem;
+    if (Object.keys(commandDelta(before, await commandCounts(ports))).some((c) => c.startsWith('eval'))) return null;
+    if (Date.now() > deadline) return `no bench request ran a script on Redis within ${timeoutMs} ms: the store is not in use`;
+    await pause(100);
+  }
+}
+
+/** The bench request must be admitted, and a variant with guards must refuse what it should. */
+async function sanityCheck(variant: Variant, target: Target, timeoutMs: number): Promise<string | null> {
+  const url = `${target.url}/members/100001`;
+  const problem = target.redisPorts === undefined ? await benchRequest(url) : await storeInUse(url, target.redisPorts, timeoutMs);
+  if (problem !== null) return problem;
   if (variant.refuses === undefined) return null;
   const refused = await fetch(url, { headers: variant.refuses.headers, signal: AbortSignal.timeout(5000) });
   await refused.arrayBuffer();
@@ -94,9 +117,14 @@ async function measure(load: LoadGenerator, running: Running, upstream: Child, o
   const target = running.target as Target;
   const proxyTree = target.proxy === null ? [] : processTree(target.proxy.pid);
   const helperTree = target.helpers.flatMap((h) => processTree(h.pid));
+  const ports = target.redisPorts ?? [];
+  // Read outside the CPU window, so the bench's own INFO is not charged to redis-server.
+  const redisBefore = ports.length === 0 ? null : await commandCounts(ports);
   const before = { proxy: cpuMicros(proxyTree), upstream: cpuMicros([upstream.pid]), helpers: cpuMicros(helperTree) };
   const result = await load.run(target.url, opts.connections, opts.durationS);
   const after = { proxy: cpuMicros(proxyTree), upstream: cpuMicros([upstream.pid]), helpers: cpuMicros(helperTree) };
+  const redisCommands = redisBefore === null ? null : commandDelta(redisBefore, await commandCounts(ports));
+  const redisCalls = redisCommands === null ? null : splitCalls(redisCommands);
   if (result.responses === 0) {
     process.stdout.write(`WARNING: ${running.name} answered nothing in round ${round} (stalled?)`
       + `${target.proxy === null ? '' : `\n${logTail(target.proxy)}`}\n`);
@@ -117,6 +145,9 @@ async function measure(load: LoadGenerator, running: Running, upstream: Child, o
     proxyCpuUsPerReq: target.proxy === null ? null : perRequest(after.proxy - before.proxy),
     upstreamCpuUsPerReq: perRequest(after.upstream - before.upstream),
     helperCpuUsPerReq: helperTree.length === 0 ? null : perRequest(after.helpers - before.helpers),
+    redisCallsPerReq: redisCalls === null ? null : perRequest(redisCalls.sent),
+    redisScriptCallsPerReq: redisCalls === null ? null : perRequest(redisCalls.inScripts),
+    redisCommands,
     proxyRssMiB: target.proxy === null ? null : rssKiB(proxyTree) / 1024,
     statusCodes: result.statusCodes,
   };
@@ -143,7 +174,7 @@ async function main(): Promise<void> {
     const before = runningChildren();
     try {
       running.target = await variant.start(ctx);
-      const problem = await sanityCheck(variant, running.target);
+      const problem = await sanityCheck(variant, running.target, ctx.readyTimeoutMs);
       if (problem !== null) throw new SkipVariant(problem);
       process.stdout.write(`started ${variant.name} at ${running.target.url}${running.target.proxy === null ? '' : ` (pid ${running.target.proxy.pid})`}\n`);
     } catch (err) {
@@ -171,9 +202,10 @@ async function main(): Promise<void> {
       const m = await measure(load, running, upstream, opts, round);
       if (!alive(running, `during round ${round}`)) continue;
       running.runs.push(m);
-      process.stdout.write(`round ${round}/${opts.rounds} ${running.name.padEnd(14)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms`
+      process.stdout.write(`round ${round}/${opts.rounds} ${running.name.padEnd(20)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms`
         + `${m.proxyCpuUsPerReq === null ? '' : `  proxy ${m.proxyCpuUsPerReq.toFixed(1)} µs/req`}`
-        + `${m.helperCpuUsPerReq === null ? '' : `  helpers ${m.helperCpuUsPerReq.toFixed(1)} µs/req`}`
+        + `${m.helperCpuUsPerReq === null ? '' : `  redis ${m.helperCpuUsPerReq.toFixed(1)} µs/req`}`
+        + `${m.redisCallsPerReq === null ? '' : `  ${m.redisCallsPerReq.toFixed(3)} redis calls/req`}`
         + `${m.upstreamCpuUsPerReq === null ? '' : `  upstream ${m.upstreamCpuUsPerReq.toFixed(1)} µs/req`}`
         + `${m.errors + m.timeouts + m.non2xx > 0 ? `  errors ${m.errors + m.timeouts} non2xx ${m.non2xx} ${JSON.stringify(m.statusCodes)}` : ''}\n`);
       await pause(300);
@@ -199,6 +231,7 @@ async function main(): Promise<void> {
   const goal = guards?.cpuRatioToPlain != null
     ? `sluice-guards CPU/request ÷ plain-proxy CPU/request = ${guards.cpuRatioToPlain.toFixed(2)}`
     : 'sluice-guards CPU/request ÷ plain-proxy CPU/request: not measured';
+  const comparison = storeComparison(summaries);
   const skippedNotes = [
     ...summaries.filter((s) => s.skipped !== null).map((s) => `- ${s.name} skipped: ${s.skipped}`),
     ...summaries.filter((s) => s.failed !== null).map((s) => `- ${s.name} FAILED: ${s.failed}`),
@@ -212,19 +245,18 @@ async function main(): Promise<void> {
     table,
     '',
     `Medians over ${opts.rounds} round(s), (min–max) when they differ. ${goal}.`,
-    ...summaries.filter((s) => s.helperCpuUsPerReq !== null)
-      .map((s) => `${s.name}: helper processes (redis-server) used ${s.helperCpuUsPerReq?.median.toFixed(1)} µs CPU per request on top of the proxy.`),
+    ...comparison,
     ...(skippedNotes.length > 0 ? ['', ...skippedNotes] : []),
     '',
     ...summaries.map((s) => `- **${s.name}**: ${s.description}`),
     '',
   ].join('\n');
-  process.stdout.write(`\n${table}\n\n${goal}\n${skippedNotes.join('\n')}\n`);
+  process.stdout.write(`\n${table}\n\n${[goal, ...comparison, ...skippedNotes].join('\n')}\n`);
 
   const resultsDir = join(benchDir, 'results');
   mkdirSync(resultsDir, { recursive: true });
   const base = opts.quick ? 'quick' : 'latest';
-  writeFileSync(join(resultsDir, `${base}.json`), JSON.stringify({ conditions: cond, goal, variants: summaries }, null, 2) + '\n');
+  writeFileSync(join(resultsDir, `${base}.json`), JSON.stringify({ conditions: cond, goal, storeComparison: comparison, variants: summaries }, null, 2) + '\n');
   writeFileSync(join(resultsDir, `${base}.md`), md);
   process.stdout.write(`wrote bench/results/${base}.json and bench/results/${base}.md\n`);
   rmSync(tmpDir, { recursive: true, force: true });

@@ -2,8 +2,8 @@
 // says where the load goes; adding a variant is adding an entry to `variants`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { spawnChild, readyLine, waitUntil, freePort, type Child } from './children.ts';
+import { startRedisServer, startRedisCluster, type RedisNode } from './redis.ts';
 
 export interface BenchContext {
   readonly root: string;
@@ -23,6 +23,8 @@ export interface Target {
   readonly helpers: readonly Child[];
   /** sluice's admin address, for its metrics after the run. */
   readonly adminUrl?: string;
+  /** Ports of the Redis nodes the proxy uses: their command counts are read around each run. */
+  readonly redisPorts?: readonly number[];
 }
 
 export interface Variant {
@@ -71,14 +73,19 @@ async function startSluice(ctx: BenchContext, name: string, rulesFile: string, h
   return { url: `http://127.0.0.1:${port}`, proxy, helpers, adminUrl: `http://127.0.0.1:${adminPort}` };
 }
 
-function redisPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.setTimeout(1000, () => { socket.destroy(); resolve(false); });
-    socket.on('error', () => resolve(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (data) => { socket.destroy(); resolve(data.toString().startsWith('+PONG')); });
-  });
+/** Redis started for a variant; a machine without redis-server skips the variant. */
+async function startRedis(what: string, start: () => Promise<RedisNode[]>): Promise<RedisNode[]> {
+  try {
+    return await start();
+  } catch (err) {
+    throw new SkipVariant(`${what} not available: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function startSluiceOnRedis(ctx: BenchContext, name: string, nodes: readonly RedisNode[], store: string): Promise<Target> {
+  const rules = renderRules(ctx, 'all-guards.yaml', `all-guards-${name}.yaml`, store);
+  const target = await startSluice(ctx, name, rules, nodes.map((n) => n.child));
+  return { ...target, redisPorts: nodes.map((n) => n.port) };
 }
 
 export const variants: readonly Variant[] = [
@@ -113,25 +120,22 @@ export const variants: readonly Variant[] = [
   },
   {
     name: 'sluice-redis',
-    description: 'sluice, all guards on, Redis store (redis-server on loopback)',
+    description: 'sluice, all guards on, Redis store (one redis-server on loopback)',
     refuses: wrongKey,
     async start(ctx) {
-      const port = await freePort();
-      let redis: Child;
-      try {
-        redis = spawnChild('redis-server', 'redis-server',
-          ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { logDir: ctx.tmpDir });
-      } catch (err) {
-        throw new SkipVariant(`redis-server not available: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-      try {
-        await waitUntil(redis, 'answering PING', () => redisPing(port), ctx.readyTimeoutMs);
-      } catch (err) {
-        throw new SkipVariant(err instanceof Error ? err.message : String(err));
-      }
-      const store = `store: { kind: redis, url: "redis://127.0.0.1:${port}", on_failure: local, instances: 1 }`;
-      return startSluice(ctx, 'sluice-redis', renderRules(ctx, 'all-guards.yaml', 'all-guards-redis.yaml', store), [redis]);
+      const nodes = await startRedis('redis-server', async () => [await startRedisServer('redis-server', ctx.tmpDir, ctx.readyTimeoutMs)]);
+      const store = `store: { kind: redis, url: "redis://127.0.0.1:${nodes[0].port}", on_failure: local, instances: 1 }`;
+      return startSluiceOnRedis(ctx, 'sluice-redis', nodes, store);
+    },
+  },
+  {
+    name: 'sluice-redis-cluster',
+    description: 'sluice, all guards on, Redis Cluster store (3 masters, no replicas, on loopback)',
+    refuses: wrongKey,
+    async start(ctx) {
+      const nodes = await startRedis('Redis Cluster', () => startRedisCluster(ctx.tmpDir, ctx.readyTimeoutMs));
+      const store = `store: { kind: redis-cluster, nodes: [${nodes.map((n) => `"127.0.0.1:${n.port}"`).join(', ')}], on_failure: local, instances: 1 }`;
+      return startSluiceOnRedis(ctx, 'sluice-redis-cluster', nodes, store);
     },
   },
 ];
