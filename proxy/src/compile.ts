@@ -2,7 +2,7 @@
 // order (an unconfigured guard is simply absent), upstream pools, breakers, metric children.
 // Stateful parts come from the state registry, so an unchanged rule keeps its counters, breaker
 // state and pools across a reload.
-import type { Histogram } from 'prom-client';
+import type { HistogramSeries } from './hot-metrics.ts';
 import type { UsageRegistry } from './accounts/usage.ts';
 import type { TransitionListener } from './breakers/breaker.ts';
 import type { Clock } from './clock.ts';
@@ -75,7 +75,7 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
 
     const classMetrics = new Map<string, ClassMetrics>();
     for (const klass of rules.classes) {
-      const upstreamDuration = new Map<string, Histogram.Internal<'cluster' | 'class'>>();
+      const upstreamDuration = new Map<string, HistogramSeries>();
       for (const cluster of rules.clusters.keys()) {
         upstreamDuration.set(cluster, metrics.upstreamDuration.labels(cluster, klass.name));
       }

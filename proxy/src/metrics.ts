@@ -1,22 +1,24 @@
 // Every metric sluice exports, defined once (SPEC §6). Label values are bounded: account ids come
 // from the rules (plus 'unknown'), classes, clusters, reasons and rule names likewise; never a
 // member id or a raw path. Callers cache label children at compile time, not per request.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HotCounter, HotHistogram } from './hot-metrics.ts';
 
 export class Metrics {
   readonly registry: Registry;
-  readonly requests: Counter<'account' | 'class' | 'cluster' | 'code'>;
-  readonly rejections: Counter<'account' | 'class' | 'reason'>;
-  readonly upstreamDuration: Histogram<'cluster' | 'class'>;
-  readonly overhead: Histogram;
+  // Request-path metrics: plain numbers per label set, read by prom-client at scrape time.
+  readonly requests: HotCounter;
+  readonly rejections: HotCounter;
+  readonly upstreamDuration: HotHistogram;
+  readonly overhead: HotHistogram;
   readonly breakerState: Gauge<'breaker' | 'cluster'>;
   readonly hotKeysTracked: Gauge<'rule'>;
-  readonly offScenario: Counter<'account'>;
-  readonly reloads: Counter<'result'>;
+  readonly offScenario: HotCounter;
+  readonly reloads: HotCounter;
   readonly rulesInfo: Gauge<'version'>;
   readonly storeUp: Gauge;
   readonly globalAdmittedRatio: Gauge<'class'>;
-  readonly shadowRejections: Counter<'account' | 'class' | 'reason'>;
+  readonly shadowRejections: HotCounter;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -28,26 +30,26 @@ export class Metrics {
         this.registry.removeSingleMetric(name);
       }
     }
-    this.requests = new Counter({
+    this.requests = new HotCounter({
       name: 'sluice_requests_total',
       help: 'Requests answered, by caller account, class, upstream cluster and status code.',
       labelNames: ['account', 'class', 'cluster', 'code'] as const,
       registers,
     });
-    this.rejections = new Counter({
+    this.rejections = new HotCounter({
       name: 'sluice_rejections_total',
       help: 'Requests refused by sluice, by caller account, class and reason.',
       labelNames: ['account', 'class', 'reason'] as const,
       registers,
     });
-    this.upstreamDuration = new Histogram({
+    this.upstreamDuration = new HotHistogram({
       name: 'sluice_upstream_duration_seconds',
       help: 'Upstream response time (to response headers), by cluster and class.',
       labelNames: ['cluster', 'class'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
       registers,
     });
-    this.overhead = new Histogram({
+    this.overhead = new HotHistogram({
       name: 'sluice_overhead_seconds',
       help: 'Time spent in sluice itself per request (guards and dispatch), excluding the upstream.',
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
@@ -65,13 +67,13 @@ export class Metrics {
       labelNames: ['rule'] as const,
       registers,
     });
-    this.offScenario = new Counter({
+    this.offScenario = new HotCounter({
       name: 'sluice_off_scenario_requests_total',
       help: 'Requests outside the routes registered for the caller account.',
       labelNames: ['account'] as const,
       registers,
     });
-    this.reloads = new Counter({
+    this.reloads = new HotCounter({
       name: 'sluice_rules_reloads_total',
       help: 'Rules loads by result.',
       labelNames: ['result'] as const,
@@ -94,12 +96,14 @@ export class Metrics {
       labelNames: ['class'] as const,
       registers,
     });
-    this.shadowRejections = new Counter({
+    this.shadowRejections = new HotCounter({
       name: 'sluice_shadow_rejections_total',
       help: 'Requests a shadow rule would have refused (admitted anyway), by account, class and reason.',
       labelNames: ['account', 'class', 'reason'] as const,
       registers,
     });
+    // Both results exported at 0 from the start: the first failure must be an increase (alerts
+    // use increase()), not the appearance of a new series.
     this.reloads.labels('success');
     this.reloads.labels('failure');
     this.storeUp.set(1);

@@ -1,6 +1,6 @@
 // The compiled, immutable policy the request path reads. Built once per rules load (or switch
 // change) by compile.ts and swapped in as a whole.
-import type { Histogram } from 'prom-client';
+import type { HistogramSeries } from './hot-metrics.ts';
 import type { BreakerSet } from './breakers/breaker-set.ts';
 import type { Guard, RequestContext } from './guards/guard.ts';
 import type { Rejection } from './reasons.ts';
@@ -11,7 +11,7 @@ import type { UpstreamCluster } from './upstream/cluster.ts';
 /** Metric children for one class, resolved at compile time. */
 export interface ClassMetrics {
   /** Upstream duration per cluster name. */
-  readonly upstreamDuration: ReadonlyMap<string, Histogram.Internal<'cluster' | 'class'>>;
+  readonly upstreamDuration: ReadonlyMap<string, HistogramSeries>;
 }
 
 export interface Policy {

@@ -1,16 +1,16 @@
 // sluice_rejections_total children cached by account → reason (an account's class is fixed within
 // one policy), so a flood of rejections costs two map lookups each and no string building.
-import type { Counter } from 'prom-client';
+import type { CounterSeries, HotCounter } from './hot-metrics.ts';
 import type { RequestContext } from './guards/guard.ts';
 import type { Reason, Rejection } from './reasons.ts';
 
-type Child = Counter.Internal;
+type Child = CounterSeries;
 
 export class RejectionCounters {
-  private readonly counter: Counter<'account' | 'class' | 'reason'>;
+  private readonly counter: HotCounter;
   private readonly byAccount = new Map<string, Map<Reason, Child>>();
 
-  constructor(counter: Counter<'account' | 'class' | 'reason'>) {
+  constructor(counter: HotCounter) {
     this.counter = counter;
   }
 

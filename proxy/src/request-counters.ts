@@ -1,15 +1,15 @@
 // sluice_requests_total children cached by account → cluster → code, so counting an answer is
 // three map lookups and no string building. Every label value is bounded (accounts from the rules
 // plus 'unknown', clusters from the rules plus 'none', HTTP status codes).
-import type { Counter } from 'prom-client';
+import type { CounterSeries, HotCounter } from './hot-metrics.ts';
 
-type Child = Counter.Internal;
+type Child = CounterSeries;
 
 export class RequestCounters {
-  private readonly counter: Counter<'account' | 'class' | 'cluster' | 'code'>;
+  private readonly counter: HotCounter;
   private readonly byAccount = new Map<string, Map<string, Map<number, Child>>>();
 
-  constructor(counter: Counter<'account' | 'class' | 'cluster' | 'code'>) {
+  constructor(counter: HotCounter) {
     this.counter = counter;
   }
 

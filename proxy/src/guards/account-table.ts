@@ -1,7 +1,7 @@
 // Caller accounts compiled once per rules load: key hash as bytes, quota bucket, route matcher,
 // usage record and metric children. The caller guard puts one of these in ctx.account; the later
 // guards read it back from there.
-import type { Counter } from 'prom-client';
+import type { CounterSeries } from '../hot-metrics.ts';
 import { UNKNOWN_ACCOUNT, type AccountUsage, type UsageRegistry } from '../accounts/usage.ts';
 import type { Metrics } from '../metrics.ts';
 import type { LimitInfo, Reason } from '../reasons.ts';
@@ -11,7 +11,7 @@ import type { BucketSpec } from '../store/store.ts';
 import type { CompiledAccountRef, RequestContext } from './guard.ts';
 import { compileRoutes, type RouteMatcher } from './route-matcher.ts';
 
-type AccountCounter = Counter.Internal;
+type AccountCounter = CounterSeries;
 
 export class CompiledAccount implements CompiledAccountRef {
   readonly id: string;
@@ -27,7 +27,7 @@ export class CompiledAccount implements CompiledAccountRef {
   private readonly metrics: Metrics;
   private readonly rejections = new Map<Reason, AccountCounter>();
   private readonly shadows = new Map<Reason, AccountCounter>();
-  private offScenarioChild: Counter.Internal | null = null;
+  private offScenarioChild: CounterSeries | null = null;
 
   constructor(init: {
     id: string;

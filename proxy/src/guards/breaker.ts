@@ -112,7 +112,7 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
     deps.onShadowReject ??
     ((ctx: RequestContext) => {
       ctx.shadowed = true;
-      metrics.shadowRejections.inc({ account: ctx.accountId || 'unknown', class: ctx.className, reason: 'circuit_open' });
+      metrics.shadowRejections.labels(ctx.accountId || 'unknown', ctx.className || 'none', 'circuit_open').inc();
     });
 
   const guard: Guard = {

@@ -3,7 +3,7 @@
 // Missing or unknown accounts are refused 401 unknown_caller, or share the 'unknown' account of
 // the configured class; a wrong or missing key is 401 bad_key.
 import { hash, timingSafeEqual } from 'node:crypto';
-import type { Counter } from 'prom-client';
+import type { CounterSeries } from '../hot-metrics.ts';
 import type { Clock } from '../clock.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Rules } from '../rules/types.ts';
@@ -33,7 +33,7 @@ class CallerGuard implements Guard {
   private readonly checkKeys: boolean;
   private readonly clock: Clock;
   private readonly recordRoutes: boolean;
-  private readonly unknownRejections: Counter.Internal;
+  private readonly unknownRejections: CounterSeries;
 
   constructor(rules: Rules, table: AccountTable, deps: CallerGuardDeps) {
     this.byId = table.byId;

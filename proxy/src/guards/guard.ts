@@ -30,6 +30,8 @@ export class RequestContext {
   consumed: number;
   /** True when a shadow rule would have rejected. */
   shadowed: boolean;
+  /** The policy that admitted the request, while it is forwarded (the listener's bookkeeping). */
+  policy: object | null;
 
   constructor(req: IncomingMessage, url: string, path: string, query: string, startedAt: number) {
     this.req = req;
@@ -45,6 +47,7 @@ export class RequestContext {
     this.startedAt = startedAt;
     this.consumed = 0;
     this.shadowed = false;
+    this.policy = null;
   }
 }
 

@@ -1,7 +1,6 @@
 // A limit pipeline over a manual clock and a memory store, with helpers to drive requests
 // through it and read metric values.
 import assert from 'node:assert/strict';
-import type { Counter, Gauge } from 'prom-client';
 import { UsageRegistry } from '../../src/accounts/usage.ts';
 import { ManualClock } from '../../src/clock.ts';
 import type { Guard, RequestContext, Verdict } from '../../src/guards/guard.ts';
@@ -65,7 +64,12 @@ export class Harness {
   }
 }
 
-export async function metricValue(metric: Counter | Gauge, labels: Record<string, string>): Promise<number> {
+/** Anything that exposes values the way prom-client metrics do. */
+interface Readable {
+  get(): Promise<{ values: readonly { value: number; labels: Readonly<Record<string, string | number | undefined>> }[] }>;
+}
+
+export async function metricValue(metric: Readable, labels: Record<string, string>): Promise<number> {
   const data = await metric.get();
   const found = data.values.find((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value));
   return found?.value ?? 0;
