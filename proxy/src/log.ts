@@ -1,5 +1,6 @@
 // Structured JSON logs for control-path events only (rules loaded or refused, breaker transitions,
-// store up/down, switch changes, lifecycle). Nothing is logged per admitted request.
+// store up/down, switch changes, lifecycle). Nothing is logged per request unless the sampled
+// access log is turned on (access-log.ts, SLUICE_ACCESS_LOG_SAMPLE).
 import { pino, type Logger } from 'pino';
 
 export type { Logger };

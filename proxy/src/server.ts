@@ -5,9 +5,11 @@ import { STATUS_CODES, createServer, type IncomingMessage, type Server, type Ser
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { accessLogFromEnv, type AccessLog } from './access-log.ts';
 import { writeRejection } from './answer.ts';
 import { runGuards } from './guards/pipeline.ts';
 import { RequestContext, type Verdict } from './guards/guard.ts';
+import type { HistogramSeries } from './hot-metrics.ts';
 import type { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
 import { REASONS, rejection, type Rejection } from './reasons.ts';
@@ -22,27 +24,28 @@ const NOT_READY: Rejection = Object.freeze(rejection('shutting_down'));
 const BAD_TARGET: Rejection = Object.freeze(rejection('bad_request'));
 const STORE_FAILED: Rejection = Object.freeze(rejection('store_unavailable'));
 
-/** Per-request state beyond the guards' context: which policy admitted it. */
-const policyOf = new WeakMap<RequestContext, Policy>();
-
 export class SidecarServer {
   readonly server: Server;
   private readonly policies: PolicySource;
   private readonly metrics: Metrics;
   private readonly log: Logger;
+  private readonly accessLog: AccessLog;
   private readonly websockets: WebSocketForwarder;
-  private readonly overhead: ReturnType<Metrics['overhead']['labels']>;
+  private readonly overhead: HistogramSeries;
   private closing = false;
   private inFlight = 0;
   private drained: (() => void) | null = null;
 
-  constructor(policies: PolicySource, metrics: Metrics, log: Logger) {
+  /** `accessLog`: the sampled access log, by default as SLUICE_ACCESS_LOG_SAMPLE asks (off when unset). */
+  constructor(policies: PolicySource, metrics: Metrics, log: Logger, accessLog: AccessLog = accessLogFromEnv(log)) {
     this.policies = policies;
     this.metrics = metrics;
     this.log = log;
+    this.accessLog = accessLog;
     this.websockets = new WebSocketForwarder();
     this.overhead = metrics.overhead.labels();
     this.onForwardDone = this.onForwardDone.bind(this);
+    this.requestEnded = this.requestEnded.bind(this);
     this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 30_000 }, (req, res) =>
       this.onRequest(req, res),
     );
@@ -74,7 +77,7 @@ export class SidecarServer {
         ? new RequestContext(req, url, url, '', startedAt)
         : new RequestContext(req, url, url.slice(0, q), url.slice(q + 1), startedAt);
     this.inFlight++;
-    res.once('close', () => this.requestEnded());
+    res.on('close', this.requestEnded);
     const verdict = runGuards(policy.guards, ctx);
     if (verdict === null) this.forward(policy, ctx, res);
     else if (verdict instanceof Promise) {
@@ -94,16 +97,16 @@ export class SidecarServer {
       this.reject(policy, ctx, res, rejection('upstream_unavailable'), false);
       return;
     }
-    policyOf.set(ctx, policy);
+    ctx.policy = policy;
     this.overhead.observe((performance.now() - ctx.startedAt) / 1000);
     cluster.forward(ctx.req, res, ctx, this.onForwardDone);
   }
 
   private onForwardDone(outcome: ForwardOutcome): void {
     const ctx = outcome.info as RequestContext;
-    const policy = policyOf.get(ctx);
-    if (policy === undefined) return;
-    policyOf.delete(ctx);
+    const policy = ctx.policy as Policy | null;
+    if (policy === null) return;
+    ctx.policy = null;
     const status = outcome.status;
     const isError = outcome.error !== null || status >= 500;
     // A client that left before the answer tells nothing about the upstream's health.
@@ -112,6 +115,7 @@ export class SidecarServer {
       policy.classMetrics.get(ctx.className)?.upstreamDuration.get(ctx.cluster)?.observe(outcome.upstreamMs / 1000);
     } else policy.breakers.release(ctx);
     policy.requests.inc(ctx.accountId, ctx.className, ctx.cluster, status);
+    this.accessLog.forwarded(ctx, outcome);
   }
 
   /** `counted`: the guard pipeline has already counted this rejection. */
@@ -119,6 +123,7 @@ export class SidecarServer {
     policy.breakers.release(ctx);
     if (!counted) policy.countRejection(ctx, verdict);
     policy.requests.inc(ctx.accountId, ctx.className, '', REASONS[verdict.reason].status);
+    this.accessLog.rejected(ctx, verdict);
     // A body the caller is still sending is not read: close after answering rather than drain it.
     if (!ctx.req.complete) res.setHeader('connection', 'close');
     writeRejection(res, verdict, ctx.accountId);

@@ -2,6 +2,7 @@
 // admin API. `sluice start`, the demo and the end-to-end tests all run this.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AdminServer, isLoopback, type AdminSources } from './admin/admin-server.ts';
 import { adminViews } from './admin/views.ts';
@@ -19,6 +20,9 @@ import { createStore } from './store/create-store.ts';
 import type { CounterStore } from './store/store.ts';
 import { SwitchBus } from './store/switch-bus.ts';
 import { parseSwitchBody, SwitchState } from './upstream/switch-state.ts';
+
+/** Longest wait at start for a shared store's first answer. */
+const STORE_CONNECT_WAIT_MS = 2000;
 
 export interface SidecarOptions {
   /** Rules file or directory. */
@@ -122,7 +126,10 @@ export class Sidecar {
             clock,
             onUpChange: (up) => {
               metrics.storeUp.set(up ? 1 : 0);
-              log.warn({ event: up ? 'store_up' : 'store_down', store: storeRules?.kind }, `counter store ${up ? 'reachable again: shared limits resume' : 'unreachable: enforcing locally'}`);
+              if (up) storeAnswered();
+              const fallback = storeRules?.onFailure === 'reject' ? 'answering 503 store_unavailable' : 'enforcing locally';
+              if (up) log.info({ event: 'store_up', store: storeRules?.kind }, 'counter store reachable: shared limits in force');
+              else log.warn({ event: 'store_down', store: storeRules?.kind }, `counter store unreachable: ${fallback}`);
             },
           });
           // A shared store counts as down until it first answers.
@@ -142,10 +149,18 @@ export class Sidecar {
       log,
       metrics,
     );
+    let storeAnswered: () => void = () => {};
+    const storeReady = new Promise<void>((resolve) => (storeAnswered = resolve));
     await reloader.check(true);
     const loaded = reloader.loaded;
     if (loaded === null || store === null) throw new RulesRefusedError(reloader.lastError?.errors ?? ['rules refused']);
     const sharedStore: CounterStore = store;
+    // Give a shared store a moment to connect, so the first requests are counted fleet-wide;
+    // a store that stays away is no reason not to serve (the fallback governs meanwhile).
+    if (sharedStore.kind !== 'memory' && !sharedStore.up) {
+      const waited = await Promise.race([storeReady.then(() => true), delay(STORE_CONNECT_WAIT_MS, false, { ref: false })]);
+      if (!waited) log.warn({ event: 'store_down', store: sharedStore.kind }, `counter store not reachable after ${STORE_CONNECT_WAIT_MS} ms: starting with the fallback`);
+    }
 
     const server = new SidecarServer(reloader, metrics, log);
     const switchBus =
