@@ -143,6 +143,7 @@ export class SidecarServer {
       if (verdict !== null) {
         policy.breakers.release(ctx);
         if (verdict === STORE_FAILED) policy.countRejection(ctx, verdict);
+        policy.requests.inc(ctx.accountId, ctx.className, '', REASONS[verdict.reason].status);
         socket.end(rawRejection(verdict, ctx.accountId));
         return;
       }

@@ -1,4 +1,5 @@
 // `sluice start`: runs the sidecar until SIGTERM/SIGINT, then drains (in-flight requests finish).
+import { ACCESS_LOG_SAMPLE_ENV, parseAccessLogSample } from '../access-log.ts';
 import { createLogger } from '../log.ts';
 import { RulesRefusedError, Sidecar } from '../sidecar.ts';
 import { parseFlags } from './usage-error.ts';
@@ -10,6 +11,8 @@ export async function startCommand(args: readonly string[]): Promise<number> {
   const { flags, positional } = parseFlags(args, ['rules', 'listen', 'admin', 'redis']);
   if (positional.length > 0) throw new (await import('./usage-error.ts')).UsageError(`unexpected argument '${positional[0]}'`);
   const flag = (name: string, env: string): string | undefined => flags.get(name)?.[0] ?? (process.env[env] || undefined);
+  // Checked before anything starts: a typo here is a usage mistake, not a runtime surprise.
+  parseAccessLogSample(process.env[ACCESS_LOG_SAMPLE_ENV]);
   const log = createLogger();
   let sidecar: Sidecar;
   try {
