@@ -15,6 +15,7 @@ import type { Policy } from './policy.ts';
 import { REASONS, rejection, type Rejection } from './reasons.ts';
 import type { ForwardOutcome } from './upstream/forward-exchange.ts';
 import { WebSocketForwarder } from './upstream/websocket.ts';
+import { listen } from './listen.ts';
 
 export interface PolicySource {
   readonly current: Policy | null;
@@ -167,13 +168,7 @@ export class SidecarServer {
   }
 
   listen(host: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    return listen(this.server, host, port);
   }
 
   get port(): number {

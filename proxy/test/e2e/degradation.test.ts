@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { adminJson, metricsText, metricValue } from '../helpers/admin.ts';
 import { send, startLoad, type Answer, type RunningLoad } from '../helpers/load.ts';
-import { clusterSections, startStack, type Stack } from '../helpers/stack.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+import { clusterSections } from '../helpers/upstreams.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const WINDOW_MS = 500;

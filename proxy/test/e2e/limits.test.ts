@@ -13,7 +13,8 @@ import { BURST_SECONDS } from '../../src/guards/global-cap.ts';
 import { adminJson, metricsText, metricValue } from '../helpers/admin.ts';
 import { runLoad, send, startLoad, starvedMs, type Answer, type LoadTally } from '../helpers/load.ts';
 import { SLUICE_BIN } from '../helpers/sidecar-process.ts';
-import { clusterSections, startStack, type ClusterPorts, type Stack } from '../helpers/stack.ts';
+import { startStack, type ClusterPorts, type Stack } from '../helpers/stack.ts';
+import { clusterSections } from '../helpers/upstreams.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const SHIPPED_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));

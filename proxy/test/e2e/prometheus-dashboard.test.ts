@@ -18,7 +18,7 @@ import { alertRules, dashboardQueries, promtool, substituteVariables, variableQu
 import { metricsText, metricValue } from '../helpers/admin.ts';
 import { isSeries, startPrometheus, type PrometheusServer, type QueryResult } from '../helpers/prometheus.ts';
 import { startSidecar, type SidecarProcess } from '../helpers/sidecar-process.ts';
-import { startFakeCluster, type FakeCluster } from '../helpers/upstreams.ts';
+import { clusterSections, startFakeCluster, type FakeCluster } from '../helpers/upstreams.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const SPEC_METRICS = [
@@ -46,15 +46,7 @@ const HOT_ID = '31337';
  * rule that stays open for the whole test once the failing primary trips it.
  */
 function rules(ports: { primary: number; marketing: number; backup: number }): string {
-  return `version: 1
-clusters:
-  primary:   { endpoints: ["http://127.0.0.1:${ports.primary}"], timeout: 1s }
-  marketing: { endpoints: ["http://127.0.0.1:${ports.marketing}"], timeout: 1s }
-  backup:    { endpoints: ["http://127.0.0.1:${ports.backup}"], timeout: 1s }
-classes:
-  order:     { cluster: primary, failover: backup }
-  marketing: { cluster: marketing, failover: none, max_share: 0.3 }
-callers:
+  return `${clusterSections(ports)}callers:
   auth: trust
   unknown: reject
   accounts:

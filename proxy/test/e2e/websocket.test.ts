@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { metricsText, metricValue } from '../helpers/admin.ts';
 import { startSidecar, type SidecarProcess } from '../helpers/sidecar-process.ts';
-import { clusterSections } from '../helpers/stack.ts';
+import { clusterSections } from '../helpers/upstreams.ts';
 import { startFakeCluster, type FakeCluster } from '../helpers/upstreams.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import {

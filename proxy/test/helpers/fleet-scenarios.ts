@@ -5,7 +5,8 @@ import { adminJson } from './admin.ts';
 import { byStatus, startFleetLoad, type Fleet, type FleetLoadResult } from './fleet.ts';
 import { send, type LoadRequest } from './load.ts';
 import type { SidecarProcess } from './sidecar-process.ts';
-import { clusterSections, type ClusterPorts } from './stack.ts';
+import type { ClusterPorts } from './stack.ts';
+import { clusterSections } from './upstreams.ts';
 import { waitFor } from './wait-for.ts';
 
 /** Every quota account's fleet-wide rate (per second) and burst. */

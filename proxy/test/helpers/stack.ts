@@ -14,24 +14,6 @@ export interface ClusterPorts {
   readonly backup: number;
 }
 
-/**
- * `version`, `clusters` and `classes` of a rules document for the three clusters: order on
- * primary with failover to backup, marketing isolated on its cluster with `marketingShare`.
- * Callers, limits and degrade rules are the test's own, appended after this.
- */
-export function clusterSections(ports: ClusterPorts, options: { marketingShare?: number; timeout?: string } = {}): string {
-  const timeout = options.timeout ?? '1s';
-  return `version: 1
-clusters:
-  primary:   { endpoints: ["http://127.0.0.1:${ports.primary}"], timeout: ${timeout} }
-  marketing: { endpoints: ["http://127.0.0.1:${ports.marketing}"], timeout: ${timeout} }
-  backup:    { endpoints: ["http://127.0.0.1:${ports.backup}"], timeout: ${timeout} }
-classes:
-  order:     { cluster: primary, failover: backup }
-  marketing: { cluster: marketing, failover: none, max_share: ${options.marketingShare ?? 0.3} }
-`;
-}
-
 export interface Stack {
   readonly primary: FakeCluster;
   readonly marketing: FakeCluster;

@@ -58,17 +58,27 @@ export async function startFakeCluster(name: string): Promise<FakeCluster> {
   };
 }
 
-/** A rules document (YAML text) pointing the three clusters at the given fake clusters. */
-export function memberServiceRules(ports: { primary: number; marketing: number; backup: number }, extra = ''): string {
+/**
+ * `version`, `clusters` and `classes` of a rules document for the three clusters: order on
+ * primary with failover to backup, marketing isolated on its cluster with `marketingShare`.
+ * Callers, limits and degrade rules are the test's own, appended after this.
+ */
+export function clusterSections(ports: { primary: number; marketing: number; backup: number }, options: { marketingShare?: number; timeout?: string } = {}): string {
+  const timeout = options.timeout ?? '1s';
   return `version: 1
 clusters:
-  primary:   { endpoints: ["http://127.0.0.1:${ports.primary}"], timeout: 1s }
-  marketing: { endpoints: ["http://127.0.0.1:${ports.marketing}"], timeout: 1s }
-  backup:    { endpoints: ["http://127.0.0.1:${ports.backup}"], timeout: 1s }
+  primary:   { endpoints: ["http://127.0.0.1:${ports.primary}"], timeout: ${timeout} }
+  marketing: { endpoints: ["http://127.0.0.1:${ports.marketing}"], timeout: ${timeout} }
+  backup:    { endpoints: ["http://127.0.0.1:${ports.backup}"], timeout: ${timeout} }
 classes:
   order:     { cluster: primary, failover: backup }
-  marketing: { cluster: marketing, failover: none, max_share: 0.3 }
-callers:
+  marketing: { cluster: marketing, failover: none, max_share: ${options.marketingShare ?? 0.3} }
+`;
+}
+
+/** A rules document (YAML text) pointing the three clusters at the given fake clusters. */
+export function memberServiceRules(ports: { primary: number; marketing: number; backup: number }, extra = ''): string {
+  return `${clusterSections(ports)}callers:
   auth: trust
   unknown: reject
   accounts:
