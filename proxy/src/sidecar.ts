@@ -114,22 +114,26 @@ export class Sidecar {
     // The store is chosen once, from the first good rules (and --redis): counters cannot move
     // between stores under load. A later change of `store` is reported and needs a restart.
     let store: CounterStore | null = null;
-    let storeRules: StoreRules | null = null;
+    const chosen: { rules: StoreRules | null } = { rules: null };
     const reloader: RulesReloader<Policy> = new RulesReloader(
       options.rules,
       (loaded) => {
+        if (store !== null && chosen.rules !== null && !options.redis && !sameStore(chosen.rules, loaded.rules.store)) {
+          log.warn({ event: 'store_change_ignored', store: loaded.rules.store.kind }, 'the store section changed: counters stay where they are until a restart');
+        }
         if (store === null) {
-          storeRules = options.redis
+          const storeRules: StoreRules = options.redis
             ? { ...loaded.rules.store, kind: 'redis', url: options.redis }
             : loaded.rules.store;
+          chosen.rules = storeRules;
           store = createStore(storeRules, {
             clock,
             onUpChange: (up) => {
               metrics.storeUp.set(up ? 1 : 0);
               if (up) storeAnswered();
-              const fallback = storeRules?.onFailure === 'reject' ? 'answering 503 store_unavailable' : 'enforcing locally';
-              if (up) log.info({ event: 'store_up', store: storeRules?.kind }, 'counter store reachable: shared limits in force');
-              else log.warn({ event: 'store_down', store: storeRules?.kind }, `counter store unreachable: ${fallback}`);
+              const fallback = storeRules.onFailure === 'reject' ? 'answering 503 store_unavailable' : 'enforcing locally';
+              if (up) log.info({ event: 'store_up', store: storeRules.kind }, 'counter store reachable: shared limits in force');
+              else log.warn({ event: 'store_down', store: storeRules.kind }, `counter store unreachable: ${fallback}`);
             },
           });
           // A shared store counts as down until it first answers.
@@ -155,58 +159,69 @@ export class Sidecar {
     const loaded = reloader.loaded;
     if (loaded === null || store === null) throw new RulesRefusedError(reloader.lastError?.errors ?? ['rules refused']);
     const sharedStore: CounterStore = store;
-    // Give a shared store a moment to connect, so the first requests are counted fleet-wide;
-    // a store that stays away is no reason not to serve (the fallback governs meanwhile).
-    if (sharedStore.kind !== 'memory' && !sharedStore.up) {
-      const waited = await Promise.race([storeReady.then(() => true), delay(STORE_CONNECT_WAIT_MS, false, { ref: false })]);
-      if (!waited) log.warn({ event: 'store_down', store: sharedStore.kind }, `counter store not reachable after ${STORE_CONNECT_WAIT_MS} ms: starting with the fallback`);
-    }
+    const opened: (() => unknown)[] = [() => sharedStore.close(), () => closeClusters(reloader.current)];
+    try {
+      // Give a shared store a moment to connect, so the first requests are counted fleet-wide;
+      // a store that stays away is no reason not to serve (the fallback governs meanwhile).
+      if (sharedStore.kind !== 'memory' && !sharedStore.up) {
+        const waited = await Promise.race([storeReady.then(() => true), delay(STORE_CONNECT_WAIT_MS, false, { ref: false })]);
+        if (!waited) log.warn({ event: 'store_down', store: sharedStore.kind }, `counter store not reachable after ${STORE_CONNECT_WAIT_MS} ms: starting with the fallback`);
+      }
 
-    const server = new SidecarServer(reloader, metrics, log);
-    const switchBus =
-      storeRules !== null && (storeRules as StoreRules).kind !== 'memory' ? new SwitchBus(storeRules, { instanceId }) : null;
+      const server = new SidecarServer(reloader, metrics, log);
+      opened.push(() => server.drain(0));
+      const busRules = chosen.rules;
+      const switchBus = busRules !== null && busRules.kind !== 'memory' ? new SwitchBus(busRules, { instanceId }) : null;
+      if (switchBus !== null) opened.push(() => switchBus.close());
 
-    const adminToken = process.env[loaded.rules.server.adminTokenEnv ?? 'SLUICE_ADMIN_TOKEN'] ?? null;
-    const adminAddress = splitHostPort(options.admin ?? loaded.rules.server.admin, 'admin address');
-    if (!isLoopback(adminAddress.host) && !adminToken) {
-      throw new Error(
-        `admin address ${adminAddress.host} is not loopback: set ${loaded.rules.server.adminTokenEnv ?? 'SLUICE_ADMIN_TOKEN'} to a bearer token`,
+      const adminToken = process.env[loaded.rules.server.adminTokenEnv ?? 'SLUICE_ADMIN_TOKEN'] ?? null;
+      const adminAddress = splitHostPort(options.admin ?? loaded.rules.server.admin, 'admin address');
+      if (!isLoopback(adminAddress.host) && !adminToken) {
+        throw new Error(
+          `admin address ${adminAddress.host} is not loopback: set ${loaded.rules.server.adminTokenEnv ?? 'SLUICE_ADMIN_TOKEN'} to a bearer token`,
+        );
+      }
+      const sidecarRef: { current: Sidecar | null } = { current: null };
+      const sources: AdminSources = adminViews({
+        registry: metrics.registry,
+        reloader,
+        usage,
+        switchState,
+        store: sharedStore,
+        ready: () => reloader.current !== null && sidecarRef.current !== null,
+        applySwitch: (map) => sidecarRef.current?.applySwitch(map, 'admin', instanceId) ?? null,
+        parseSwitch: (body) => parseSwitchBody(body, new Set(reloader.loaded?.rules.clusters.keys() ?? [])),
+      });
+      const admin = new AdminServer(sources, isLoopback(adminAddress.host) ? null : adminToken);
+      opened.push(() => admin.close());
+      const watcher = new RulesWatcher(options.rules, () => void reloader.check(), {
+        pollMs: options.pollMs,
+        debounceMs: options.debounceMs,
+      });
+      opened.push(() => watcher.close());
+
+      const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, switchState, watcher, switchBus, instanceId });
+      const listen = splitHostPort(options.listen ?? loaded.rules.server.listen, 'listen address');
+      await server.listen(listen.host, listen.port);
+      await admin.listen(adminAddress.host, adminAddress.port);
+      await watcher.start();
+      // An empty map is a cleared switch.
+      switchBus?.subscribe((map, origin) => {
+        const entries = Object.entries(map);
+        sidecar.applySwitch(entries.length === 0 ? null : new Map(entries), 'fleet', origin);
+      });
+      process.on('SIGHUP', sidecar.onHangup);
+      sidecarRef.current = sidecar;
+      log.info(
+        { event: 'started', listen: `${listen.host}:${server.port}`, admin: `${adminAddress.host}:${sidecar.adminPort}`, store: sharedStore.kind, instance: instanceId },
+        `sluice listening on ${listen.host}:${server.port}, admin on ${adminAddress.host}:${sidecar.adminPort}, ${sharedStore.kind} store`,
       );
+      return sidecar;
+    } catch (error) {
+      // A port taken, a bad address: close what was opened so the process can exit.
+      for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => {});
+      throw error;
     }
-    const sidecarRef: { current: Sidecar | null } = { current: null };
-    const sources: AdminSources = adminViews({
-      registry: metrics.registry,
-      reloader,
-      usage,
-      switchState,
-      store: sharedStore,
-      ready: () => reloader.current !== null && sidecarRef.current !== null,
-      applySwitch: (map) => sidecarRef.current?.applySwitch(map, 'admin', instanceId) ?? null,
-      parseSwitch: (body) => parseSwitchBody(body, new Set(reloader.loaded?.rules.clusters.keys() ?? [])),
-    });
-    const admin = new AdminServer(sources, isLoopback(adminAddress.host) ? null : adminToken);
-    const watcher = new RulesWatcher(options.rules, () => void reloader.check(), {
-      pollMs: options.pollMs,
-      debounceMs: options.debounceMs,
-    });
-
-    const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, switchState, watcher, switchBus, instanceId });
-    const listen = splitHostPort(options.listen ?? loaded.rules.server.listen, 'listen address');
-    await server.listen(listen.host, listen.port);
-    await admin.listen(adminAddress.host, adminAddress.port);
-    await watcher.start();
-    // An empty map is a cleared switch.
-    switchBus?.subscribe((map, origin) => {
-      const entries = Object.entries(map);
-      sidecar.applySwitch(entries.length === 0 ? null : new Map(entries), 'fleet', origin);
-    });
-    process.on('SIGHUP', sidecar.onHangup);
-    sidecarRef.current = sidecar;
-    log.info(
-      { event: 'started', listen: `${listen.host}:${server.port}`, admin: `${adminAddress.host}:${sidecar.adminPort}`, store: sharedStore.kind, instance: instanceId },
-      `sluice listening on ${listen.host}:${server.port}, admin on ${adminAddress.host}:${sidecar.adminPort}, ${sharedStore.kind} store`,
-    );
-    return sidecar;
   }
 
   /** Applies an emergency switch (null clears it) and recompiles the policy in force. */
@@ -241,7 +256,15 @@ export class Sidecar {
     await this.server.drain(deadlineMs);
     await this.admin.close();
     await this.switchBus?.close();
-    for (const cluster of this.reloader.current?.clusters.values() ?? []) await cluster.close();
+    await closeClusters(this.reloader.current);
     await this.store.close();
   }
+}
+
+async function closeClusters(policy: Policy | null): Promise<void> {
+  for (const cluster of policy?.clusters.values() ?? []) await cluster.close();
+}
+
+function sameStore(a: StoreRules, b: StoreRules): boolean {
+  return a.kind === b.kind && a.url === b.url && a.nodes.join(',') === b.nodes.join(',');
 }
