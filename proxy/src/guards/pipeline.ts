@@ -1,7 +1,8 @@
 // The limit guards in SPEC order (caller → route allowed → account quota → hot key → global cap),
 // built once per rules load; a guard with nothing configured is simply absent. runGuards runs a
 // pipeline: synchronous and allocation-free while every guard answers synchronously (memory
-// store), continuing on a promise when one asks the shared store.
+// store); when one waits on the shared store, the rest run at once and their answers are
+// combined in order, so a request costs one store round trip however many fleet-wide limits.
 import type { UsageRegistry } from '../accounts/usage.ts';
 import type { Clock } from '../clock.ts';
 import type { Metrics } from '../metrics.ts';
@@ -49,17 +50,41 @@ function runFrom(guards: readonly Guard[], ctx: RequestContext, start: number): 
   for (let i = start; i < guards.length; i++) {
     const verdict = guards[i].check(ctx);
     if (verdict === null) continue;
-    if (isPromise(verdict)) return continueAfter(guards, ctx, i, verdict);
+    if (isPromise(verdict)) return settleTogether(guards, ctx, i, verdict);
     return refused(guards, ctx, i, verdict);
   }
   return null;
 }
 
-function continueAfter(guards: readonly Guard[], ctx: RequestContext, i: number, pending: Promise<Verdict>): Promise<Verdict> {
-  return pending.then(
-    (verdict) => (verdict === null ? runFrom(guards, ctx, i + 1) : refused(guards, ctx, i, verdict)),
+/**
+ * Guard `first` waits on the shared store. The guards after it do not depend on its answer (the
+ * caller is identified by then), so they run now instead of one round trip later: a request pays
+ * one store round trip, not one per fleet-wide limit. The verdict is still the first refusal in
+ * SPEC order, and whatever the other guards took is given back.
+ */
+function settleTogether(guards: readonly Guard[], ctx: RequestContext, first: number, pending: Promise<Verdict>): Promise<Verdict> {
+  const verdicts: (Verdict | Promise<Verdict>)[] = [pending];
+  for (let i = first + 1; i < guards.length; i++) {
+    const verdict = guards[i].check(ctx);
+    verdicts.push(verdict);
+    // A refusal known now: the guards after it need not run.
+    if (verdict !== null && !isPromise(verdict)) break;
+  }
+  const evaluated = first + verdicts.length;
+  return Promise.all(verdicts).then(
+    (results) => {
+      for (let k = 0; k < results.length; k++) {
+        const verdict = results[k];
+        if (verdict === null) continue;
+        const index = first + k;
+        refundExcept(guards, ctx, evaluated, index);
+        recordRejection(ctx, verdict.reason);
+        return verdict;
+      }
+      return null;
+    },
     (error: unknown) => {
-      refundBefore(guards, ctx, i);
+      refundExcept(guards, ctx, evaluated, -1);
       throw error;
     },
   );
@@ -73,6 +98,11 @@ function refused(guards: readonly Guard[], ctx: RequestContext, i: number, rejec
 
 function refundBefore(guards: readonly Guard[], ctx: RequestContext, end: number): void {
   for (let j = 0; j < end; j++) guards[j].refund?.(ctx);
+}
+
+/** Gives back what guards [0, end) took, but for the one that refused (it took nothing). */
+function refundExcept(guards: readonly Guard[], ctx: RequestContext, end: number, refusing: number): void {
+  for (let j = 0; j < end; j++) if (j !== refusing) guards[j].refund?.(ctx);
 }
 
 function isPromise(v: Verdict | Promise<Verdict>): v is Promise<Verdict> {

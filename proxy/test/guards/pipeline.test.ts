@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { ManualClock } from '../../src/clock.ts';
 import { HotKeyGuard } from '../../src/guards/hot-key.ts';
 import { runGuards } from '../../src/guards/pipeline.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
@@ -79,6 +80,44 @@ describe('limit pipeline', () => {
     h.clock.advance(60_000);
     store.failing = true;
     await assert.rejects(call('/members/5'), /store down/);
+  });
+
+  it('asks the shared store for every fleet-wide limit at once, and still answers the first refusal in order', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryStore(clock);
+    const asked: string[] = [];
+    const waiting: (() => void)[] = [];
+    const deferred: CounterStore = {
+      kind: 'redis',
+      up: true,
+      // Answers only when the test says so: both takes must be asked before either answers.
+      take: (buckets) => {
+        asked.push(buckets[0].key);
+        return new Promise((resolve) => waiting.push(() => resolve(memory.take(buckets))));
+      },
+      give: (buckets) => memory.give(buckets),
+      close: () => Promise.resolve(),
+    };
+    h = new Harness(
+      makeRules({
+        accounts: [account({ id: 'order-center', quota: rate('1/s') })],
+        global: globalLimit('1/s', { scope: 'fleet' }),
+      }),
+      deferred,
+    );
+    const decide = async (): Promise<string | null> => {
+      const pending = runGuards(h.guards, fakeContext({ headers: as }));
+      assert.equal(waiting.length, 2, 'account quota and global cap asked in the same turn');
+      for (const answer of waiting.splice(0)) answer();
+      return ((await pending) as { reason: string } | null)?.reason ?? null;
+    };
+    assert.equal(await decide(), null);
+    assert.equal(asked.length, 2);
+    // Both limits are spent now; the account quota comes first in SPEC order.
+    assert.equal(await decide(), 'account_quota');
+    // Nothing the refused request took stays taken: a second later both have room again.
+    clock.advance(1000);
+    assert.equal(await decide(), null);
   });
 
   it('a failed store call gives back what earlier guards took', async () => {
