@@ -1,17 +1,9 @@
 // Summaries of the measured runs (median with min–max over rounds) and their Markdown rendering.
+import type { LoadResult } from './load.ts';
 
 /** One measured run of one variant. */
-export interface Measurement {
+export interface Measurement extends Omit<LoadResult, 'type'> {
   readonly round: number;
-  readonly rps: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly responses: number;
-  readonly ok2xx: number;
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly timeouts: number;
-  readonly durationS: number;
   /** Proxy process tree CPU (user + system) per response; null for direct (and for a run with no response). */
   readonly proxyCpuUsPerReq: number | null;
   readonly upstreamCpuUsPerReq: number | null;
@@ -29,7 +21,6 @@ export interface Measurement {
   readonly redisCommands: Readonly<Record<string, number>> | null;
   /** Proxy resident memory after the run, MiB; null for direct. */
   readonly proxyRssMiB: number | null;
-  readonly statusCodes: Readonly<Record<string, number>>;
 }
 
 export interface Spread {
