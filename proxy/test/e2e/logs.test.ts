@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SLUICE_BIN, startSidecar, type SidecarProcess } from '../helpers/sidecar-process.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
 import { memberServiceRules, startFakeCluster, type FakeCluster } from '../helpers/upstreams.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -35,28 +36,19 @@ function logged(sidecar: SidecarProcess, event: string, from = 0, match: (line: 
 }
 
 describe('structured logs (whole process)', () => {
+  let stack: Stack;
   let primary: FakeCluster;
-  let marketing: FakeCluster;
-  let backup: FakeCluster;
   let dir: string;
   let sidecar: SidecarProcess;
 
   before(async () => {
-    [primary, marketing, backup] = await Promise.all([
-      startFakeCluster('primary'),
-      startFakeCluster('marketing'),
-      startFakeCluster('backup'),
-    ]);
-    dir = await mkdtemp(join(tmpdir(), 'sluice-logs-'));
-    await writeFile(join(dir, 'rules.yaml'), memberServiceRules({ primary: primary.port, marketing: marketing.port, backup: backup.port }, DEGRADE));
     // The access log is off unless asked for, whatever the test runner's environment says.
-    sidecar = await startSidecar(dir, { env: { SLUICE_ACCESS_LOG_SAMPLE: '' } });
+    stack = await startStack((ports) => memberServiceRules(ports, DEGRADE), { prefix: 'sluice-logs-', env: { SLUICE_ACCESS_LOG_SAMPLE: '' } });
+    ({ primary, dir, sidecar } = stack);
   });
 
   after(async () => {
-    await sidecar?.stop();
-    await Promise.all([primary?.close(), marketing?.close(), backup?.close()]);
-    await rm(dir, { recursive: true, force: true });
+    await stack?.close();
   });
 
   it('logs every line as pino JSON', () => {

@@ -6,31 +6,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSidecar, type SidecarProcess } from '../helpers/sidecar-process.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
 import { freePort } from '../helpers/servers.ts';
-import { memberServiceRules, startFakeCluster, type FakeCluster } from '../helpers/upstreams.ts';
+import { memberServiceRules, type FakeCluster } from '../helpers/upstreams.ts';
 
 describe('routing by caller class (whole process)', () => {
+  let stack: Stack;
   let primary: FakeCluster;
   let marketing: FakeCluster;
   let backup: FakeCluster;
-  let dir: string;
   let sidecar: SidecarProcess;
 
   before(async () => {
-    [primary, marketing, backup] = await Promise.all([
-      startFakeCluster('primary'),
-      startFakeCluster('marketing'),
-      startFakeCluster('backup'),
-    ]);
-    dir = await mkdtemp(join(tmpdir(), 'sluice-routing-'));
-    await writeFile(join(dir, 'rules.yaml'), memberServiceRules({ primary: primary.port, marketing: marketing.port, backup: backup.port }));
-    sidecar = await startSidecar(dir);
+    stack = await startStack((ports) => memberServiceRules(ports), { prefix: 'sluice-routing-' });
+    ({ primary, marketing, backup, sidecar } = stack);
   });
 
   after(async () => {
-    await sidecar?.stop();
-    await Promise.all([primary?.close(), marketing?.close(), backup?.close()]);
-    await rm(dir, { recursive: true, force: true });
+    await stack?.close();
   });
 
   it('sends order-class callers to primary and marketing-class callers to the marketing cluster', async () => {

@@ -36,7 +36,7 @@ export type RulesTexts = string | Readonly<Record<string, string>>;
 
 export async function startStack(
   rules: (ports: ClusterPorts) => RulesTexts | Promise<RulesTexts>,
-  options: { prefix?: string } = {},
+  options: { prefix?: string; env?: Record<string, string> } = {},
 ): Promise<Stack> {
   const [primary, marketing, backup] = await Promise.all([
     startFakeCluster('primary'),
@@ -51,7 +51,7 @@ export async function startStack(
     const texts = await rules(ports);
     const files = typeof texts === 'string' ? { 'rules.yaml': texts } : texts;
     for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-    sidecar = await startSidecar(dir);
+    sidecar = await startSidecar(dir, { env: options.env });
   } catch (error) {
     await closeClusters();
     await rm(dir, { recursive: true, force: true });
