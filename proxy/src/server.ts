@@ -2,11 +2,11 @@
 // It reads exactly one immutable Policy per request (the one in force when the request arrived),
 // so a reload never changes the rules under a request already on its way.
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { accessLogFromEnv, type AccessLog } from './access-log.ts';
 import { writeRejection } from './answer.ts';
+import { answerClientError, HEADERS_CHECK_INTERVAL_MS, overHeaderCount, refuseHeaderCount, refuseUpgradeHeaderCount } from './edge-answers.ts';
 import { runGuards } from './guards/pipeline.ts';
 import { RequestContext, type Verdict } from './guards/guard.ts';
 import type { HistogramSeries } from './hot-metrics.ts';
@@ -47,19 +47,20 @@ export class SidecarServer {
     this.overhead = metrics.overhead.labels();
     this.onForwardDone = this.onForwardDone.bind(this);
     this.requestEnded = this.requestEnded.bind(this);
-    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 30_000 }, (req, res) =>
-      this.onRequest(req, res),
+    this.server = createServer(
+      { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 30_000, connectionsCheckingInterval: HEADERS_CHECK_INTERVAL_MS },
+      (req, res) => this.onRequest(req, res),
     );
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-      // Malformed HTTP: a 400 when the socket still takes one, never a crash.
-      if (socket.writable && error.code !== 'ECONNRESET') {
-        socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      } else socket.destroy();
-    });
+    // Oversized, late or malformed headers: a plain 431 / 408 / 400, then the connection closes.
+    this.server.on('clientError', answerClientError);
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (overHeaderCount(req, this.server)) {
+      refuseHeaderCount(res);
+      return;
+    }
     const startedAt = performance.now();
     const policy = this.policies.current;
     if (policy === null || this.closing) {
@@ -132,6 +133,10 @@ export class SidecarServer {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    if (overHeaderCount(req, this.server)) {
+      refuseUpgradeHeaderCount(socket);
+      return;
+    }
     const policy = this.policies.current;
     const url = req.url ?? '/';
     if (policy === null || this.closing || url.charCodeAt(0) !== 47) {

@@ -9,6 +9,7 @@ import { adminViews } from './admin/views.ts';
 import { UsageRegistry } from './accounts/usage.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { compilePolicy } from './compile.ts';
+import { applyEdgeLimits } from './edge-answers.ts';
 import { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
 import { RulesReloader } from './rules/reloader.ts';
@@ -114,6 +115,8 @@ export class Sidecar {
     // The store is chosen once, from the first good rules (and --redis): counters cannot move
     // between stores under load. A later change of `store` is reported and needs a restart.
     let store: CounterStore | null = null;
+    // The listener, once made: a reload puts its edge limits (headers timeout and count) on it.
+    let listener: SidecarServer | null = null;
     const chosen: { rules: StoreRules | null } = { rules: null };
     const reloader: RulesReloader<Policy> = new RulesReloader(
       options.rules,
@@ -139,6 +142,7 @@ export class Sidecar {
           // A shared store counts as down until it first answers.
           metrics.storeUp.set(store.up ? 1 : 0);
         }
+        if (listener !== null) applyEdgeLimits(listener.server, loaded.rules.server);
         return compilePolicy(loaded, {
           metrics,
           registry,
@@ -169,6 +173,8 @@ export class Sidecar {
       }
 
       const server = new SidecarServer(reloader, metrics, log);
+      applyEdgeLimits(server.server, loaded.rules.server);
+      listener = server;
       opened.push(() => server.drain(0));
       const busRules = chosen.rules;
       const switchBus = busRules !== null && busRules.kind !== 'memory' ? new SwitchBus(busRules, { instanceId }) : null;

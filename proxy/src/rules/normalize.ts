@@ -20,6 +20,8 @@ import { parseDuration, parseRate } from './units.ts';
 export const DEFAULTS = {
   listen: '0.0.0.0:9080',
   admin: '127.0.0.1:9901',
+  headersTimeout: '10s',
+  maxHeaders: 100,
   storeKind: 'memory',
   onFailure: 'local',
   instances: 1,
@@ -41,7 +43,7 @@ export const DEFAULTS = {
 } as const;
 
 interface RawDocument {
-  server?: { listen?: string; admin?: string; admin_token_env?: string } | null;
+  server?: { listen?: string; admin?: string; admin_token_env?: string; headers_timeout?: string; max_headers?: number } | null;
   store?: {
     kind?: StoreKind;
     url?: string;
@@ -131,6 +133,8 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       listen: server.listen ?? DEFAULTS.listen,
       admin: server.admin ?? DEFAULTS.admin,
       adminTokenEnv: server.admin_token_env ?? null,
+      headersTimeoutMs: duration(server.headers_timeout ?? DEFAULTS.headersTimeout),
+      maxHeaders: server.max_headers ?? DEFAULTS.maxHeaders,
     },
     store: {
       kind: store.kind ?? DEFAULTS.storeKind,

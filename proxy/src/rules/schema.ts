@@ -66,6 +66,18 @@ const server = {
       pattern: ENV_NAME_PATTERN,
       description: 'Name of the environment variable holding the admin bearer token (needed for a non-loopback admin).',
     },
+    headers_timeout: {
+      ...duration,
+      default: '10s',
+      description: 'Longest wait for a request\'s complete headers (100ms to 1m); a slower client gets 408 and is disconnected.',
+    },
+    max_headers: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 10000,
+      default: 100,
+      description: 'Most header fields in one request; more gets 431 and the connection is closed.',
+    },
   },
 };
 

@@ -8,6 +8,7 @@ import type { Origins } from './origins.ts';
 import { formatPosition, type KeyPath, type Problem } from './problems.ts';
 import { parseRoutePattern } from './route-pattern.ts';
 import { ROUTE_PATTERN } from './schema.ts';
+import { parseDuration } from './units.ts';
 
 const ROUTE_SHAPE = new RegExp(ROUTE_PATTERN);
 
@@ -130,6 +131,9 @@ function checkServer(server: Record<string, unknown>, report: Report): void {
     const address = server[key];
     if (typeof address === 'string' && !validPort(address)) report(['server', key], 'port must be 1-65535');
   }
+  // 0 would switch the bound off (a slowloris holds connections forever); past a minute it is no bound.
+  const timeout = typeof server.headers_timeout === 'string' ? parseDuration(server.headers_timeout) : null;
+  if (timeout !== null && (timeout < 100 || timeout > 60_000)) report(['server', 'headers_timeout'], 'must be between 100ms and 1m');
 }
 
 /** Reports the second and later uses of an id, naming where it was first defined. */

@@ -15,6 +15,10 @@ export interface ServerRules {
   readonly listen: string;
   readonly admin: string;
   readonly adminTokenEnv: string | null;
+  /** Longest wait for a request's complete headers, ms (408 after it). */
+  readonly headersTimeoutMs: number;
+  /** Most header fields in one request (431 beyond). */
+  readonly maxHeaders: number;
 }
 
 export interface StoreRules {
