@@ -56,6 +56,10 @@ class CallerGuard implements Guard {
       }
       account = this.unknown;
     } else if (this.checkKeys && !keyMatches(account.keyHash, headers['x-caller-key'])) {
+      // Counted under the account it claimed, in sluice_requests_total as in the rejections: a
+      // key gone stale shows on that account's rows. Not identified: nothing else applies to it.
+      ctx.accountId = account.id;
+      ctx.className = account.className;
       account.countRejection('bad_key');
       return BAD_KEY;
     }

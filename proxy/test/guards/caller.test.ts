@@ -24,6 +24,9 @@ describe('caller identification', () => {
     const wrong = h.call({ headers: { 'x-caller-account': 'order-center', 'x-caller-key': 'guess' } });
     assert.equal(wrong.verdict?.reason, 'bad_key');
     assert.equal(wrong.ctx.account, null, 'a refused caller is not identified');
+    // ... but its answer is counted under the account it claimed (sluice_requests_total).
+    assert.equal(wrong.ctx.accountId, 'order-center');
+    assert.equal(wrong.ctx.className, 'order');
     assert.equal(h.call({ headers: { 'x-caller-account': 'order-center' } }).verdict?.reason, 'bad_key');
     assert.equal(await metricValue(h.metrics.rejections, { account: 'order-center', class: 'order', reason: 'bad_key' }), 2);
     assert.deepEqual(h.usage.snapshotOf('order-center')?.usage.rejections, { bad_key: 2 });
