@@ -10,7 +10,7 @@ import type { Rules } from '../rules/types.ts';
 import type { AccountTable, CompiledAccount } from './account-table.ts';
 import type { Guard, RequestContext, Verdict } from './guard.ts';
 import { fixedRejection } from './rejections.ts';
-import { callTemplate } from './route-matcher.ts';
+import { CallTemplates } from './call-templates.ts';
 
 const UNKNOWN_CALLER = fixedRejection('unknown_caller');
 const BAD_KEY = fixedRejection('bad_key');
@@ -33,6 +33,7 @@ class CallerGuard implements Guard {
   private readonly checkKeys: boolean;
   private readonly clock: Clock;
   private readonly recordRoutes: boolean;
+  private readonly templates = new CallTemplates();
   private readonly unknownRejections: CounterSeries;
 
   constructor(rules: Rules, table: AccountTable, deps: CallerGuardDeps) {
@@ -67,7 +68,7 @@ class CallerGuard implements Guard {
     ctx.account = account;
     ctx.className = account.className;
     account.usage.seen(this.clock.now(), ctx.remoteAddress);
-    if (this.recordRoutes) account.usage.route(callTemplate(ctx.method, ctx.path));
+    if (this.recordRoutes) account.usage.route(this.templates.of(ctx.method, ctx.path));
     return null;
   }
 }

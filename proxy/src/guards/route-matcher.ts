@@ -77,6 +77,53 @@ export function callTemplate(method: string, path: string): string {
   return out;
 }
 
+/**
+ * A 53-bit hash of `callTemplate(method, path)`, computed by the same walk without building the
+ * string: two FNV-1a hashes of the template's characters, 32 + 21 bits of them.
+ */
+export function callTemplateKey(method: string, path: string): number {
+  hashA = FNV_SEED_A;
+  hashB = FNV_SEED_B;
+  feed(method, 0, method.length);
+  feed(' ', 0, 1);
+  const n = path.length;
+  if (n <= 1) feed('/', 0, 1);
+  else {
+    let pos = 1;
+    for (let count = 0; pos <= n; count++) {
+      if (count === MAX_TEMPLATE_SEGMENTS) {
+        feed('/**', 0, 3);
+        break;
+      }
+      let end = path.indexOf('/', pos);
+      if (end < 0) end = n;
+      if (end === n && end === pos) break; // trailing '/'
+      feed('/', 0, 1);
+      if (looksLikeId(path, pos, end)) feed('*', 0, 1);
+      else feed(path, pos, end);
+      pos = end + 1;
+    }
+  }
+  return (hashA >>> 0) * 0x200000 + ((hashB >>> 0) & 0x1fffff);
+}
+
+// The running hashes of callTemplateKey: module state rather than a closure, so no allocation.
+let hashA = 0;
+let hashB = 0;
+
+function feed(text: string, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    hashA = Math.imul(hashA ^ c, FNV_PRIME);
+    hashB = Math.imul(hashB ^ c, FNV_PRIME_B);
+  }
+}
+
+const FNV_SEED_A = 0x811c9dc5;
+const FNV_SEED_B = 0x01000193 ^ 0x5bd1e995;
+const FNV_PRIME = 0x01000193;
+const FNV_PRIME_B = 0x01000197;
+
 function looksLikeId(path: string, from: number, to: number): boolean {
   const len = to - from;
   if (len === 0) return false;

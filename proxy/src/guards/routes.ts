@@ -5,7 +5,7 @@
 import { accountOf } from './account-table.ts';
 import type { Guard, RequestContext, Verdict } from './guard.ts';
 import { fixedRejection } from './rejections.ts';
-import { callTemplate } from './route-matcher.ts';
+import { CallTemplates } from './call-templates.ts';
 
 const ROUTE_NOT_ALLOWED = fixedRejection('route_not_allowed');
 
@@ -16,6 +16,7 @@ export function routesGuard(enforce: boolean): Guard {
 class RoutesGuard implements Guard {
   readonly name = 'routes';
   private readonly enforce: boolean;
+  private readonly templates = new CallTemplates();
 
   constructor(enforce: boolean) {
     this.enforce = enforce;
@@ -33,7 +34,7 @@ class RoutesGuard implements Guard {
       }
       account.countOffScenario();
     }
-    account.usage.route(callTemplate(ctx.method, ctx.path));
+    account.usage.route(this.templates.of(ctx.method, ctx.path));
     return routes !== null && this.enforce ? ROUTE_NOT_ALLOWED : null;
   }
 }

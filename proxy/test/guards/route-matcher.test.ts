@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { callTemplate, compileRoutes } from '../../src/guards/route-matcher.ts';
+import { CallTemplates } from '../../src/guards/call-templates.ts';
+import { callTemplate, callTemplateKey, compileRoutes } from '../../src/guards/route-matcher.ts';
 
 describe('route matcher', () => {
   const routes = compileRoutes(['GET /members/*', 'GET /members/*/level', 'POST /orders/**', '* /health', 'GET /']);
@@ -40,5 +41,46 @@ describe('route matcher', () => {
 
   it('refuses a pattern the rules would refuse', () => {
     assert.throws(() => compileRoutes(['GET members']));
+  });
+});
+
+describe('call template keys', () => {
+  it('two calls have the same key exactly when they have the same template', () => {
+    // A seeded walk over paths made of a few segment kinds, so that templates repeat often.
+    let seed = 12345;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const parts = ['members', 'level', '10086', '42', 'a1b2c3d4e5', 'x'.repeat(30), '', 'v2', 'search', 'abc12'];
+    const methods = ['GET', 'POST', 'DELETE'];
+    const byTemplate = new Map<string, number>();
+    const byKey = new Map<number, string>();
+    for (let i = 0; i < 20_000; i++) {
+      const depth = next(11);
+      let path = '';
+      for (let d = 0; d < depth; d++) path += '/' + parts[next(parts.length)];
+      if (next(4) === 0) path += '/';
+      if (path === '') path = '/';
+      const method = methods[next(methods.length)];
+      const template = callTemplate(method, path);
+      const key = callTemplateKey(method, path);
+      const known = byTemplate.get(template);
+      if (known !== undefined) assert.equal(key, known, `${method} ${path}`);
+      else byTemplate.set(template, key);
+      const other = byKey.get(key);
+      if (other !== undefined) assert.equal(template, other, `${method} ${path}`);
+      else byKey.set(key, template);
+    }
+    assert.ok(byTemplate.size > 100, `distinct templates: ${byTemplate.size}`);
+  });
+
+  it('the template cache answers the same string object for the same template, and stays bounded', () => {
+    const cache = new CallTemplates(8);
+    const first = cache.of('GET', '/members/10086');
+    assert.equal(first, 'GET /members/*');
+    assert.ok(Object.is(cache.of('GET', '/members/42'), first));
+    for (let i = 0; i < 100; i++) assert.equal(cache.of('GET', `/p${'a'.repeat(i % 20)}/x`), `GET /p${'a'.repeat(i % 20)}/x`);
+    assert.equal(cache.size, 8);
   });
 });
