@@ -3,7 +3,10 @@
 
 export const CONSUMED_ACCOUNT_QUOTA = 1;
 export const CONSUMED_GLOBAL = 2;
-/** Hot-key rule i (0-based) sets HOT_KEY_BIT << i; rules past MAX_REFUNDED_HOT_KEYS are not refunded. */
+/**
+ * Hot-key rule i (0-based) sets CONSUMED_HOT_KEY_FIRST << i; rules from MAX_REFUNDED_HOT_KEYS on
+ * have no bit (hotKeyBit answers 0) and the hot-key guard records their takes itself.
+ */
 export const CONSUMED_HOT_KEY_FIRST = 4;
 export const MAX_REFUNDED_HOT_KEYS = 28;
 

@@ -12,7 +12,7 @@ import { rejection, type LimitInfo } from '../reasons.ts';
 import type { HotKeyRules } from '../rules/types.ts';
 import type { StateRegistry } from '../state-registry.ts';
 import { accountOf, limitInfo } from './account-table.ts';
-import { hotKeyBit } from './consumed.ts';
+import { hotKeyBit, MAX_REFUNDED_HOT_KEYS } from './consumed.ts';
 import type { Guard, RequestContext, Verdict } from './guard.ts';
 
 /** sluice_hot_keys_tracked is refreshed every this many checks (and at build), not per request. */
@@ -58,6 +58,11 @@ export class HotKeyGuard implements Guard {
   readonly rules: readonly CompiledHotKey[];
   private readonly clock: Clock;
   private calls = 0;
+  /**
+   * What rules past the MAX_REFUNDED_HOT_KEYS bits of ctx.consumed took, per request; only used
+   * with that many rules, and weak so a request forwarded without refund leaves nothing behind.
+   */
+  private readonly takenBeyond = new WeakMap<RequestContext, Uint8Array>();
 
   constructor(rules: readonly HotKeyRules[], deps: HotKeyGuardDeps) {
     this.clock = deps.clock;
@@ -88,7 +93,8 @@ export class HotKeyGuard implements Guard {
       if (key === null) continue;
       const wait = r.table.take(key, now);
       if (wait === 0) {
-        ctx.consumed |= r.bit;
+        if (r.bit !== 0) ctx.consumed |= r.bit;
+        else this.markBeyond(ctx, i);
         continue;
       }
       if (r.shadow) {
@@ -125,11 +131,31 @@ export class HotKeyGuard implements Guard {
   private giveBack(ctx: RequestContext, end: number, now: number): void {
     for (let i = 0; i < end; i++) {
       const r = this.rules[i];
-      if (r.bit === 0 || (ctx.consumed & r.bit) === 0) continue;
-      ctx.consumed &= ~r.bit;
+      if (r.bit !== 0) {
+        if ((ctx.consumed & r.bit) === 0) continue;
+        ctx.consumed &= ~r.bit;
+      } else if (!this.clearBeyond(ctx, i)) continue;
       const key = r.extract(ctx);
       if (key !== null) r.table.give(key, now);
     }
+  }
+
+  /** Rule `i`, past the bits of ctx.consumed, took for this request. */
+  private markBeyond(ctx: RequestContext, i: number): void {
+    let taken = this.takenBeyond.get(ctx);
+    if (taken === undefined) {
+      taken = new Uint8Array(this.rules.length - MAX_REFUNDED_HOT_KEYS);
+      this.takenBeyond.set(ctx, taken);
+    }
+    taken[i - MAX_REFUNDED_HOT_KEYS] = 1;
+  }
+
+  /** Whether rule `i` (past the bits) took for this request; forgets it. */
+  private clearBeyond(ctx: RequestContext, i: number): boolean {
+    const taken = this.takenBeyond.get(ctx);
+    if (taken === undefined || taken[i - MAX_REFUNDED_HOT_KEYS] === 0) return false;
+    taken[i - MAX_REFUNDED_HOT_KEYS] = 0;
+    return true;
   }
 
   private refreshGauges(): void {

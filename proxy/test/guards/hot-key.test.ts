@@ -80,3 +80,45 @@ describe('hot-key guard', () => {
     );
   });
 });
+
+describe('hot-key refunds with many rules', () => {
+  it('gives back every rule\'s take when a later guard refuses, past the 28th rule too', () => {
+    // 40 rules on 40 different headers, each at 1/s with no burst: one take per key and second.
+    const rules = Array.from({ length: 40 }, (_, i) => hotKey({ name: `h${i}`, key: `header:x-k${i}`, rate: rate('1/s'), burst: 0 }));
+    h = new Harness(makeRules({ accounts: [account({ id: 'order-center' })], hotKeys: rules }));
+    const guard = h.guards.find((g) => g instanceof HotKeyGuard);
+    assert.ok(guard instanceof HotKeyGuard);
+    const headers: Record<string, string> = { ...as };
+    for (let i = 0; i < 40; i++) headers[`x-k${i}`] = 'same';
+    // Taken by every rule, then refused by a later guard: every take is given back, so the very
+    // same request at the very same instant passes again (40 times over).
+    for (let round = 0; round < 40; round++) {
+      const { ctx, verdict } = h.call({ url: '/members/1', headers });
+      assert.equal(verdict, null, `round ${round}`);
+      guard.refund(ctx);
+    }
+    // Not refunded now: at the same instant the keys admit as many as keys never used do.
+    const admittedUntilRefused = (values: Record<string, string>): number => {
+      let n = 0;
+      while (h.call({ url: '/members/1', headers: values }).verdict === null) n++;
+      return n;
+    };
+    const fresh: Record<string, string> = { ...as };
+    for (let i = 0; i < 40; i++) fresh[`x-k${i}`] = 'fresh';
+    const capacity = admittedUntilRefused(fresh);
+    assert.ok(capacity >= 1 && capacity <= 3, `capacity ${capacity}`);
+    assert.equal(admittedUntilRefused(headers), capacity);
+  });
+
+  it('a refusal by the 35th rule gives back what the 34 before it took', () => {
+    const rules = Array.from({ length: 35 }, (_, i) => hotKey({ name: `h${i}`, key: `header:x-k${i}`, rate: rate('1/s'), burst: 0 }));
+    h = new Harness(makeRules({ accounts: [account({ id: 'order-center' })], hotKeys: rules }));
+    const base: Record<string, string> = { ...as };
+    for (let i = 0; i < 34; i++) base[`x-k${i}`] = 'a';
+    // Use up rule 34's key 'hot', then send requests whose 35th key is 'hot': refused each time,
+    // and each refusal must return the other 34 takes (their key 'a' stays free).
+    assert.equal(h.call({ url: '/', headers: { ...as, 'x-k34': 'hot' } }).verdict, null);
+    for (let n = 0; n < 5; n++) assert.equal(h.call({ url: '/', headers: { ...base, 'x-k34': 'hot' } }).verdict?.reason, 'hot_key');
+    assert.equal(h.call({ url: '/', headers: base }).verdict, null, 'the 34 keys were given back');
+  });
+});
