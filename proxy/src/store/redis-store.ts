@@ -6,6 +6,7 @@
 // when Redis cannot answer in time; the resilient store turns those into local decisions.
 import { Cluster } from 'ioredis';
 import type { StoreRules } from '../rules/types.ts';
+import { coversAllSlots } from './cluster-coverage.ts';
 import { GIVE_LUA, TAKE_BATCH_LUA } from './gcra-lua.ts';
 import { createRedisClient, type RedisClient } from './redis-client.ts';
 import { hashTag, redisKey } from './redis-keys.ts';
@@ -151,6 +152,11 @@ export class RedisStore implements CounterStore {
       if (this.client instanceof Cluster) {
         const masters = this.client.nodes('master');
         if (masters.length === 0) return false;
+        if (!coversAllSlots(this.client)) {
+          // Learn the new map (a replica promoted in the meantime); the next probe sees it.
+          this.client.refreshSlotsCache();
+          return false;
+        }
         const [info] = await Promise.all([masters[0].cluster('INFO'), ...masters.map((m) => m.ping())]);
         return String(info).includes('cluster_state:ok');
       }

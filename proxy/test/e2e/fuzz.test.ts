@@ -17,8 +17,11 @@ const WARM_UP_CASES = Math.min(1000, Math.ceil(CASES / 4));
 const CONCURRENCY = 48;
 /** After its last byte, the client waits this long for an answer before it half-closes. */
 const ANSWER_MS = 250;
-/** ... and then this long for the server to close: past it, the connection hangs. */
-const CLOSE_MS = 3000;
+/**
+ * ... and then this long for the server to close: past it, the connection hangs. The longest
+ * legitimate wait is a WebSocket upgrade whose upstream never answers the handshake (10 s).
+ */
+const CLOSE_MS = 11_000;
 /** Resident memory may grow by this much over the run (after a warm-up): bounded, not a leak. */
 const RSS_GROWTH_BOUND = 48 * 1024 * 1024;
 

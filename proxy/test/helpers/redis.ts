@@ -107,11 +107,15 @@ export async function startRedis(extra: readonly string[] = []): Promise<RedisSe
   };
 }
 
-/** A Redis Cluster of three masters, no replicas, made with `redis-cli --cluster create`. */
-export async function startRedisCluster(): Promise<RedisCluster> {
+/**
+ * A Redis Cluster of three masters made with `redis-cli --cluster create`, by default without
+ * replicas; with `replicas: 1` each master has one, which takes over when its master dies.
+ */
+export async function startRedisCluster(options: { replicas?: number } = {}): Promise<RedisCluster> {
+  const replicas = options.replicas ?? 0;
   const servers: RedisServer[] = [];
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 3 * (1 + replicas); i++) {
       const busPort = await freePort();
       servers.push(
         await startRedis([
@@ -123,7 +127,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       );
     }
     const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], {
+    await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', String(replicas), '--cluster-yes'], {
       timeout: 30_000,
     });
     await waitFor(
@@ -141,6 +145,21 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     await stopAll(servers);
     throw error;
   }
+}
+
+/** The ports of the cluster's live masters, as `port` sees the cluster now. */
+export async function clusterMasters(port: number): Promise<number[]> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'nodes']);
+  return stdout
+    .split('\n')
+    .filter((line) => / master /.test(` ${line.split(' ')[2]?.replace(/,/g, ' ')} `) && !line.includes('fail'))
+    .map((line) => Number(line.split(' ')[1].split('@')[0].split(':').pop()));
+}
+
+/** Whether `port` holds a key matching `pattern` (SCAN, a test-sized data set). */
+export async function holdsKey(port: number, pattern: string): Promise<boolean> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), '--scan', '--pattern', pattern]);
+  return stdout.trim() !== '';
 }
 
 async function stopAll(servers: readonly RedisServer[]): Promise<void> {
