@@ -4,8 +4,11 @@
 
 import type {
   AccountRules,
+  BalanceKind,
   ClassRules,
   ClusterRules,
+  HealthCheckRules,
+  RetryRules,
   DegradeRules,
   HotKeyRules,
   Rate,
@@ -38,6 +41,15 @@ export const DEFAULTS = {
   openFor: '10s',
   probes: 3,
   shadow: false,
+  balance: 'round_robin',
+  healthPath: '/healthz',
+  healthInterval: '5s',
+  healthTimeout: '1s',
+  unhealthy: 3,
+  healthy: 2,
+  retryAttempts: 2,
+  retryOn: ['connect_failure', 'reset'],
+  retryBudget: 0.2,
 } as const;
 
 interface RawDocument {
@@ -49,7 +61,7 @@ interface RawDocument {
     on_failure?: 'local' | 'reject';
     instances?: number;
   } | null;
-  clusters?: Record<string, { endpoints: string[]; timeout?: string; connections?: number }> | null;
+  clusters?: Record<string, RawCluster> | null;
   classes?: Record<string, { cluster: string; failover?: string; max_share?: number }> | null;
   switch?: Record<string, string> | null;
   callers?: {
@@ -64,6 +76,15 @@ interface RawDocument {
     hot_keys?: RawHotKey[] | null;
   } | null;
   degrade?: RawDegrade[] | null;
+}
+
+interface RawCluster {
+  endpoints: string[];
+  timeout?: string;
+  connections?: number;
+  balance?: BalanceKind;
+  health_check?: { path?: string; interval?: string; timeout?: string; unhealthy?: number; healthy?: number };
+  retry?: { attempts?: number; on?: (string | number)[]; budget?: number };
 }
 
 interface RawAccount {
@@ -115,6 +136,9 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       endpoints: raw.endpoints.map((endpoint) => endpoint.replace(/\/$/, '')),
       timeoutMs: duration(raw.timeout ?? DEFAULTS.clusterTimeout),
       connections: raw.connections ?? DEFAULTS.connections,
+      balance: raw.balance ?? DEFAULTS.balance,
+      healthCheck: raw.health_check === undefined ? null : normalizeHealthCheck(raw.health_check),
+      retry: raw.retry === undefined ? null : normalizeRetry(raw.retry),
     });
   }
 
@@ -161,6 +185,28 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       hotKeys: (limits.hot_keys ?? []).map(normalizeHotKey),
     },
     degrade: (doc.degrade ?? []).map(normalizeDegrade),
+  };
+}
+
+function normalizeHealthCheck(raw: NonNullable<RawCluster['health_check']>): HealthCheckRules {
+  return {
+    path: raw.path ?? DEFAULTS.healthPath,
+    intervalMs: duration(raw.interval ?? DEFAULTS.healthInterval),
+    timeoutMs: duration(raw.timeout ?? DEFAULTS.healthTimeout),
+    unhealthy: raw.unhealthy ?? DEFAULTS.unhealthy,
+    healthy: raw.healthy ?? DEFAULTS.healthy,
+  };
+}
+
+function normalizeRetry(raw: NonNullable<RawCluster['retry']>): RetryRules {
+  const on = (raw.on ?? DEFAULTS.retryOn).map(String);
+  return {
+    attempts: raw.attempts ?? DEFAULTS.retryAttempts,
+    onConnectFailure: on.includes('connect_failure'),
+    onReset: on.includes('reset'),
+    onTimeout: on.includes('timeout'),
+    statuses: on.filter((entry) => /^[0-9]+$/.test(entry)).map(Number),
+    budget: raw.budget ?? DEFAULTS.retryBudget,
   };
 }
 

@@ -13,6 +13,7 @@ export const REDIS_URL_PATTERN = '^rediss?://\\S+$';
 export const SHA256_PATTERN = '^[0-9a-f]{64}$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const ROUTE_PATTERN = '^([A-Z]+|\\*) +/\\S*$';
+export const RETRY_ON_PATTERN = '^(connect_failure|reset|timeout|[45][0-9]{2})$';
 
 /** The message shown when a value fails one of the patterns above. */
 export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
@@ -26,6 +27,7 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [SHA256_PATTERN]: 'must be a SHA-256 digest: 64 lower-case hex digits',
   [ENV_NAME_PATTERN]: 'must be an environment variable name, e.g. SLUICE_ADMIN_TOKEN',
   [ROUTE_PATTERN]: "must be 'METHOD /path', e.g. 'GET /members/*'",
+  [RETRY_ON_PATTERN]: 'must be connect_failure, reset, timeout or a 4xx/5xx status such as "503"',
 };
 
 const rate = {
@@ -118,6 +120,50 @@ const cluster = {
       minimum: 1,
       default: 128,
       description: 'Most connections kept open to each endpoint.',
+    },
+    balance: {
+      enum: ['round_robin', 'least_request'],
+      default: 'round_robin',
+      description: 'round_robin | least_request: of two endpoints picked at random, the one with fewer requests in flight.',
+    },
+    health_check: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Active health checks: GET path on every endpoint each interval (with jitter); off unless set.',
+      properties: {
+        path: { type: 'string', pattern: '^/', default: '/healthz', description: 'Path checked; a 2xx answer is healthy.' },
+        interval: { ...duration, default: '5s', description: 'Time between two checks of one endpoint.' },
+        timeout: { ...duration, default: '1s', description: 'A check not answered in this time failed.' },
+        unhealthy: { type: 'integer', minimum: 1, default: 3, description: 'Failed checks in a row that take the endpoint out of rotation.' },
+        healthy: { type: 'integer', minimum: 1, default: 2, description: 'Good checks in a row that bring it back.' },
+      },
+    },
+    retry: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Retries on another endpoint: idempotent methods, no body or a small one, never after answer bytes left.',
+      properties: {
+        attempts: { type: 'integer', minimum: 2, maximum: 10, default: 2, description: 'Tries in all, the first included.' },
+        on: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: ['string', 'integer'],
+            pattern: RETRY_ON_PATTERN,
+            minimum: 400,
+            maximum: 599,
+          },
+          default: ['connect_failure', 'reset'],
+          description: 'What is retried: connect_failure, reset, timeout, or an upstream status such as "503".',
+        },
+        budget: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1,
+          default: 0.2,
+          description: "Retries may add at most this share of the cluster's requests over the last 10 s.",
+        },
+      },
     },
   },
 };

@@ -25,11 +25,40 @@ export interface StoreRules {
   readonly instances: number;
 }
 
+export type BalanceKind = 'round_robin' | 'least_request';
+
+/** Active health checks of a cluster's endpoints (SPEC §10). */
+export interface HealthCheckRules {
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Failed checks in a row that take an endpoint out of rotation. */
+  readonly unhealthy: number;
+  /** Good checks in a row that bring it back. */
+  readonly healthy: number;
+}
+
+/** Retries of a failed exchange on another endpoint (SPEC §10). */
+export interface RetryRules {
+  /** Tries in all, the first one included. */
+  readonly attempts: number;
+  readonly onConnectFailure: boolean;
+  readonly onReset: boolean;
+  readonly onTimeout: boolean;
+  /** Upstream statuses answered by a retry rather than relayed. */
+  readonly statuses: readonly number[];
+  /** Retries may add at most this share of the cluster's requests over the last 10 s. */
+  readonly budget: number;
+}
+
 export interface ClusterRules {
   readonly name: string;
   readonly endpoints: readonly string[];
   readonly timeoutMs: number;
   readonly connections: number;
+  readonly balance: BalanceKind;
+  readonly healthCheck: HealthCheckRules | null;
+  readonly retry: RetryRules | null;
 }
 
 export interface ClassRules {
