@@ -9,7 +9,7 @@ import { adminViews } from './admin/views.ts';
 import { UsageRegistry } from './accounts/usage.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { compilePolicy } from './compile.ts';
-import { Metrics } from './metrics.ts';
+import { Metrics, type EndpointHealthState } from './metrics.ts';
 import type { Policy } from './policy.ts';
 import { RulesReloader } from './rules/reloader.ts';
 import type { StoreRules } from './rules/types.ts';
@@ -181,6 +181,7 @@ export class Sidecar {
           `admin address ${adminAddress.host} is not loopback: set ${loaded.rules.server.adminTokenEnv ?? 'SLUICE_ADMIN_TOKEN'} to a bearer token`,
         );
       }
+      metrics.endpointStates = () => endpointStates(reloader.current);
       const sidecarRef: { current: Sidecar | null } = { current: null };
       const sources: AdminSources = adminViews({
         registry: metrics.registry,
@@ -258,6 +259,12 @@ export class Sidecar {
     await this.switchBus?.close();
     await closeClusters(this.reloader.current);
     await this.store.close();
+  }
+}
+
+function* endpointStates(policy: Policy | null): Iterable<EndpointHealthState> {
+  for (const cluster of policy?.clusters.values() ?? []) {
+    for (const endpoint of cluster.endpoints) yield { cluster: cluster.name, endpoint: endpoint.url, healthy: endpoint.healthy };
   }
 }
 
