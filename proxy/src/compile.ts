@@ -16,7 +16,7 @@ import type { LoadedRules } from './rules/reloader.ts';
 import type { ClusterRules } from './rules/types.ts';
 import type { StateRegistry } from './state-registry.ts';
 import type { CounterStore } from './store/store.ts';
-import { UpstreamCluster } from './upstream/cluster.ts';
+import { clusterIdentity, UpstreamCluster } from './upstream/cluster.ts';
 import type { SwitchState } from './upstream/switch-state.ts';
 
 export interface CompileDeps {
@@ -27,22 +27,29 @@ export interface CompileDeps {
   readonly usage: UsageRegistry;
   readonly switchState: SwitchState;
   readonly onBreakerTransition?: TransitionListener;
+  /** One call when an endpoint enters or leaves rotation by its health checks (the log line). */
+  readonly onEndpointHealth?: (cluster: string, endpoint: string, healthy: boolean) => void;
 }
 
-/** A cluster's pools live as long as its definition is unchanged; replaced ones close gracefully. */
+/**
+ * A cluster's pools and health checks live as long as its definition is unchanged; replaced ones
+ * close gracefully, and a removed cluster's checks stop.
+ */
 class ClusterHolder {
   readonly cluster: UpstreamCluster;
-  constructor(rules: ClusterRules) {
-    this.cluster = new UpstreamCluster(rules);
+  constructor(rules: ClusterRules, deps: CompileDeps) {
+    this.cluster = new UpstreamCluster(rules, {
+      retryCounters: {
+        sent: deps.metrics.retries.labels(rules.name, 'sent'),
+        budgetExhausted: deps.metrics.retries.labels(rules.name, 'budget_exhausted'),
+      },
+      onHealthChange: deps.onEndpointHealth,
+    });
   }
   dispose(): void {
     // close() lets requests in flight on the old pools finish.
     void this.cluster.close();
   }
-}
-
-function clusterIdentity(rules: ClusterRules): string {
-  return `cluster:${rules.name}:${rules.endpoints.join(',')}:${rules.timeoutMs}:${rules.connections}`;
 }
 
 export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
@@ -52,7 +59,7 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
   try {
     const clusters = new Map<string, UpstreamCluster>();
     for (const [name, clusterRules] of rules.clusters) {
-      clusters.set(name, registry.get(clusterIdentity(clusterRules), () => new ClusterHolder(clusterRules)).cluster);
+      clusters.set(name, registry.get(clusterIdentity(clusterRules), () => new ClusterHolder(clusterRules, deps)).cluster);
     }
     const limitGuards = buildLimitGuards(rules, {
       store: deps.store,

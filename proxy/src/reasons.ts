@@ -42,6 +42,11 @@ export interface Rejection {
   readonly settlesAs: Outcome | null;
 }
 
+/** Status answered for a rejection: the reason's, or the upstream answer it stands for (a drill's abort). */
+export function statusOf(rejection: Rejection): number {
+  return rejection.settlesAs === null ? REASONS[rejection.reason].status : rejection.settlesAs.status;
+}
+
 export function rejection(reason: Reason, retryAfterMs = 0, limit: LimitInfo | null = null, settlesAs: Outcome | null = null): Rejection {
   return { reason, retryAfterMs, limit, settlesAs };
 }

@@ -14,7 +14,7 @@ import { measuresUpstream, RequestContext, UPGRADED } from './request-context.ts
 import type { HistogramSeries } from './hot-metrics.ts';
 import type { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
-import { REASONS, rejection, type Rejection } from './reasons.ts';
+import { REASONS, rejection, statusOf, type Rejection } from './reasons.ts';
 import type { ForwardOutcome } from './upstream/forward-exchange.ts';
 import { WebSocketForwarder } from './upstream/websocket.ts';
 import { listen } from './listen.ts';
@@ -130,7 +130,7 @@ export class SidecarServer {
   /** Answers a refusal the pipeline has counted. */
   private reject(policy: Policy, ctx: RequestContext, res: ServerResponse, verdict: Rejection): void {
     ctx.policy = null;
-    policy.requests.inc(ctx.accountId, ctx.className, '', REASONS[verdict.reason].status);
+    policy.requests.inc(ctx.accountId, ctx.className, '', statusOf(verdict));
     this.accessLog.rejected(ctx, verdict);
     // A body the caller is still sending is not read: close after answering rather than drain it.
     if (!ctx.req.complete) res.setHeader('connection', 'close');

@@ -148,6 +148,8 @@ export class Sidecar {
           switchState,
           onBreakerTransition: (breaker, from, to, why) =>
             log.warn({ event: 'breaker_transition', breaker: breaker.name, cluster: breaker.cluster, from, to, why }, `breaker ${breaker.name} (${breaker.cluster}): ${from} → ${to}: ${why}`),
+          onEndpointHealth: (cluster, endpoint, healthy) =>
+            log.warn({ event: 'endpoint_health', cluster, endpoint, healthy }, `endpoint ${endpoint} (${cluster}) ${healthy ? 'back in rotation' : 'out of rotation: health checks failed'}`),
         });
       },
       log,

@@ -8,6 +8,7 @@ import type { Origins } from './origins.ts';
 import { formatPosition, type KeyPath, type Problem } from './problems.ts';
 import { parseRoutePattern } from './route-pattern.ts';
 import { ROUTE_PATTERN } from './schema.ts';
+import { parseDuration } from './units.ts';
 
 const ROUTE_SHAPE = new RegExp(ROUTE_PATTERN);
 
@@ -37,6 +38,12 @@ export function checkSemantics(doc: Record<string, unknown>, origins: Origins): 
         report(['clusters', name, 'endpoints', i], 'is not a valid URL (check the host and the port, 1-65535)');
       }
     });
+    const check = mapOf(mapOf(cluster).health_check);
+    const interval = typeof check.interval === 'string' ? parseDuration(check.interval) : null;
+    const timeout = typeof check.timeout === 'string' ? parseDuration(check.timeout) : null;
+    if (interval !== null && timeout !== null && timeout >= interval) {
+      report(['clusters', name, 'health_check', 'timeout'], `must be shorter than the interval (${check.interval})`);
+    }
   }
 
   for (const [name, value] of Object.entries(classes)) {
