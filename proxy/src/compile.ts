@@ -8,12 +8,14 @@ import type { TransitionListener } from './breakers/breaker.ts';
 import type { Clock } from './clock.ts';
 import { isSettling, type Guard } from './guards/guard.ts';
 import { buildBreakerGuard } from './guards/breaker.ts';
+import { buildFaultGuard } from './guards/fault.ts';
+import type { FaultState } from './faults/fault-state.ts';
 import { buildLimitGuards } from './guards/pipeline.ts';
 import type { Metrics } from './metrics.ts';
 import type { ClassMetrics, Policy } from './policy.ts';
 import { RequestCounters } from './request-counters.ts';
 import type { LoadedRules } from './rules/reloader.ts';
-import type { ClusterRules } from './rules/types.ts';
+import type { ClusterRules, FaultRules } from './rules/types.ts';
 import type { StateRegistry } from './state-registry.ts';
 import type { CounterStore } from './store/store.ts';
 import { clusterIdentity, UpstreamCluster } from './upstream/cluster.ts';
@@ -29,6 +31,15 @@ export interface CompileDeps {
   readonly onBreakerTransition?: TransitionListener;
   /** One call when an endpoint enters or leaves rotation by its health checks (the log line). */
   readonly onEndpointHealth?: (cluster: string, endpoint: string, healthy: boolean) => void;
+  /** Drills started through the admin API, added to the rules' own. */
+  readonly faults?: FaultState;
+}
+
+/** The rules' drills and the admin ones, without those already ended. */
+function activeFaults(own: readonly FaultRules[], admin: FaultState | undefined): readonly FaultRules[] {
+  const now = Date.now();
+  const running = own.filter((fault) => (fault.until ?? Infinity) > now);
+  return admin === undefined ? running : [...running, ...admin.faults(now)];
 }
 
 /**
@@ -77,6 +88,9 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       switchOverride: deps.switchState.overridden ? switchMap : undefined,
     });
     const guards: Guard[] = [...limitGuards, routing.guard];
+    // Fault drills come last (SPEC §3 order): their delay and aborts reach every guard before them.
+    const faultGuard = buildFaultGuard(activeFaults(rules.faults, deps.faults), metrics);
+    if (faultGuard !== null) guards.push(faultGuard);
 
     const classMetrics = new Map<string, ClassMetrics>();
     for (const klass of rules.classes) {

@@ -15,6 +15,8 @@ export const REASONS = {
   upstream_timeout: { status: 504, message: 'upstream timed out' },
   bad_request: { status: 400, message: 'malformed request' },
   shutting_down: { status: 503, message: 'sidecar is shutting down' },
+  // Answered with the drill's own status (`abort`); 503 is only the table's placeholder.
+  fault_injected: { status: 503, message: 'fault injected by a chaos drill' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type Reason = keyof typeof REASONS;

@@ -19,6 +19,9 @@ import { StateRegistry } from './state-registry.ts';
 import { createStore } from './store/create-store.ts';
 import type { CounterStore } from './store/store.ts';
 import { SwitchBus } from './store/switch-bus.ts';
+import { FaultBus } from './store/fault-bus.ts';
+import { faultAdmin } from './faults/fault-admin.ts';
+import { FaultState } from './faults/fault-state.ts';
 import { parseSwitchBody, SwitchState } from './upstream/switch-state.ts';
 
 /** Longest wait at start for a shared store's first answer. */
@@ -70,6 +73,8 @@ export class Sidecar {
   readonly instanceId: string;
   private readonly watcher: RulesWatcher;
   private readonly switchBus: SwitchBus | null;
+  private readonly faultState: FaultState;
+  private readonly faultBus: FaultBus | null;
   private readonly onHangup: () => void;
 
   private constructor(parts: {
@@ -84,6 +89,8 @@ export class Sidecar {
     watcher: RulesWatcher;
     switchBus: SwitchBus | null;
     instanceId: string;
+    faultState: FaultState;
+    faultBus: FaultBus | null;
   }) {
     this.metrics = parts.metrics;
     this.log = parts.log;
@@ -96,6 +103,8 @@ export class Sidecar {
     this.watcher = parts.watcher;
     this.switchBus = parts.switchBus;
     this.instanceId = parts.instanceId;
+    this.faultState = parts.faultState;
+    this.faultBus = parts.faultBus;
     this.onHangup = () => {
       this.log.info({ event: 'sighup' }, 'SIGHUP: reloading rules');
       void this.reloader.check(true);
@@ -108,6 +117,8 @@ export class Sidecar {
     const metrics = new Metrics();
     const registry = new StateRegistry();
     const switchState = new SwitchState();
+    // An admin drill started, stopped, received or ended: rebuild the policy with the drills now.
+    const faultState = new FaultState(() => reloader.recompile());
     const usage = new UsageRegistry(clock);
     const instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 
@@ -148,6 +159,7 @@ export class Sidecar {
           switchState,
           onBreakerTransition: (breaker, from, to, why) =>
             log.warn({ event: 'breaker_transition', breaker: breaker.name, cluster: breaker.cluster, from, to, why }, `breaker ${breaker.name} (${breaker.cluster}): ${from} → ${to}: ${why}`),
+          faults: faultState,
           onEndpointHealth: (cluster, endpoint, healthy) =>
             log.warn({ event: 'endpoint_health', cluster, endpoint, healthy }, `endpoint ${endpoint} (${cluster}) ${healthy ? 'back in rotation' : 'out of rotation: health checks failed'}`),
         });
@@ -175,6 +187,9 @@ export class Sidecar {
       const busRules = chosen.rules;
       const switchBus = busRules !== null && busRules.kind !== 'memory' ? new SwitchBus(busRules, { instanceId }) : null;
       if (switchBus !== null) opened.push(() => switchBus.close());
+      const faultBus = busRules !== null && busRules.kind !== 'memory' ? new FaultBus(busRules, { instanceId }) : null;
+      if (faultBus !== null) opened.push(() => faultBus.close());
+      opened.push(() => faultState.close());
 
       const adminToken = process.env[loaded.rules.server.adminTokenEnv ?? 'SLUICE_ADMIN_TOKEN'] ?? null;
       const adminAddress = splitHostPort(options.admin ?? loaded.rules.server.admin, 'admin address');
@@ -185,7 +200,8 @@ export class Sidecar {
       }
       metrics.endpointStates = () => endpointStates(reloader.current);
       const sidecarRef: { current: Sidecar | null } = { current: null };
-      const sources: AdminSources = adminViews({
+      const drills = faultAdmin({ state: faultState, current: () => reloader.current, bus: faultBus, log, instanceId });
+      const views: AdminSources = adminViews({
         registry: metrics.registry,
         reloader,
         usage,
@@ -195,6 +211,7 @@ export class Sidecar {
         applySwitch: (map) => sidecarRef.current?.applySwitch(map, 'admin', instanceId) ?? null,
         parseSwitch: (body) => parseSwitchBody(body, new Set(reloader.loaded?.rules.clusters.keys() ?? [])),
       });
+      const sources: AdminSources = { ...views, ...drills };
       const admin = new AdminServer(sources, isLoopback(adminAddress.host) ? null : adminToken);
       opened.push(() => admin.close());
       const watcher = new RulesWatcher(options.rules, () => void reloader.check(), {
@@ -203,7 +220,7 @@ export class Sidecar {
       });
       opened.push(() => watcher.close());
 
-      const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, switchState, watcher, switchBus, instanceId });
+      const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, switchState, watcher, switchBus, instanceId, faultState, faultBus });
       const listen = splitHostPort(options.listen ?? loaded.rules.server.listen, 'listen address');
       await server.listen(listen.host, listen.port);
       await admin.listen(adminAddress.host, adminAddress.port);
@@ -212,6 +229,10 @@ export class Sidecar {
       switchBus?.subscribe((map, origin) => {
         const entries = Object.entries(map);
         sidecar.applySwitch(entries.length === 0 ? null : new Map(entries), 'fleet', origin);
+      });
+      faultBus?.subscribe((received, origin) => {
+        log.warn({ event: 'drills_received', faults: received.map((drill) => drill.fault.name), origin }, `admin drills from ${origin}: ${received.map((drill) => drill.fault.name).join(', ') || 'none'}`);
+        faultState.replace(received);
       });
       process.on('SIGHUP', sidecar.onHangup);
       sidecarRef.current = sidecar;
@@ -259,6 +280,8 @@ export class Sidecar {
     await this.server.drain(deadlineMs);
     await this.admin.close();
     await this.switchBus?.close();
+    this.faultState.close();
+    await this.faultBus?.close();
     await closeClusters(this.reloader.current);
     await this.store.close();
   }

@@ -10,6 +10,7 @@ import type {
   HealthCheckRules,
   RetryRules,
   DegradeRules,
+  FaultRules,
   HotKeyRules,
   Rate,
   Rules,
@@ -76,6 +77,21 @@ interface RawDocument {
     hot_keys?: RawHotKey[] | null;
   } | null;
   degrade?: RawDegrade[] | null;
+  faults?: RawFault[] | null;
+}
+
+/** A fault entry as written (rules files, or the JSON posted to /admin/faults). */
+export interface RawFault {
+  name: string;
+  cluster?: string;
+  class?: string;
+  accounts?: string[];
+  header?: string;
+  delay?: string;
+  delay_percent?: number;
+  abort?: number;
+  abort_percent?: number;
+  until?: string;
 }
 
 interface RawCluster {
@@ -185,6 +201,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       hotKeys: (limits.hot_keys ?? []).map(normalizeHotKey),
     },
     degrade: (doc.degrade ?? []).map(normalizeDegrade),
+    faults: (doc.faults ?? []).map((raw) => normalizeFault(raw, raw.until === undefined ? null : Date.parse(raw.until))),
   };
 }
 
@@ -207,6 +224,27 @@ function normalizeRetry(raw: NonNullable<RawCluster['retry']>): RetryRules {
     onTimeout: on.includes('timeout'),
     statuses: on.filter((entry) => /^[0-9]+$/.test(entry)).map(Number),
     budget: raw.budget ?? DEFAULTS.retryBudget,
+  };
+}
+
+/** A fault entry with its end (`until`, or now + the posted ttl). */
+export function normalizeFault(raw: RawFault, until: number | null): FaultRules {
+  let header: FaultRules['header'] = null;
+  if (raw.header !== undefined) {
+    const colon = raw.header.indexOf(':');
+    header = { name: raw.header.slice(0, colon).trim().toLowerCase(), value: raw.header.slice(colon + 1).trim() };
+  }
+  return {
+    name: raw.name,
+    cluster: raw.cluster ?? null,
+    className: raw.class ?? null,
+    accounts: raw.accounts ?? null,
+    header,
+    delayMs: raw.delay === undefined ? 0 : duration(raw.delay),
+    delayPercent: raw.delay === undefined ? 0 : (raw.delay_percent ?? 100),
+    abortStatus: raw.abort ?? null,
+    abortPercent: raw.abort === undefined ? 0 : (raw.abort_percent ?? 100),
+    until,
   };
 }
 

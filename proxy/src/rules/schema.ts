@@ -13,6 +13,8 @@ export const REDIS_URL_PATTERN = '^rediss?://\\S+$';
 export const SHA256_PATTERN = '^[0-9a-f]{64}$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const ROUTE_PATTERN = '^([A-Z]+|\\*) +/\\S*$';
+export const FAULT_HEADER_PATTERN = '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+: *\\S.*$';
+export const ISO_TIME_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$';
 export const RETRY_ON_PATTERN = '^(connect_failure|reset|timeout|[45][0-9]{2})$';
 
 /** The message shown when a value fails one of the patterns above. */
@@ -27,6 +29,8 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [SHA256_PATTERN]: 'must be a SHA-256 digest: 64 lower-case hex digits',
   [ENV_NAME_PATTERN]: 'must be an environment variable name, e.g. SLUICE_ADMIN_TOKEN',
   [ROUTE_PATTERN]: "must be 'METHOD /path', e.g. 'GET /members/*'",
+  [FAULT_HEADER_PATTERN]: "must be 'name: value', e.g. 'x-sluice-drill: on'",
+  [ISO_TIME_PATTERN]: 'must be an ISO 8601 time like 2026-12-24T10:00:00Z',
   [RETRY_ON_PATTERN]: 'must be connect_failure, reset, timeout or a 4xx/5xx status such as "503"',
 };
 
@@ -345,6 +349,31 @@ const degradeRule = {
   ],
 };
 
+
+/** One chaos drill's keys, shared by the rules files and POST /admin/faults (which takes ttl instead of until). */
+export const FAULT_PROPERTIES = {
+  name: { type: 'string', pattern: NAME_PATTERN, description: 'Drill name: the fault label of sluice_faults_injected_total.' },
+  cluster: { type: 'string', description: 'Only requests routed to this cluster (after switch and breakers).' },
+  class: { type: 'string', description: 'Only requests of this traffic class.' },
+  accounts: { type: 'array', minItems: 1, items: { type: 'string', pattern: ACCOUNT_ID_PATTERN }, description: 'Only requests of these caller accounts.' },
+  header: { type: 'string', pattern: FAULT_HEADER_PATTERN, description: "Only requests carrying this header and value, e.g. 'x-sluice-drill: on'." },
+  delay: { ...duration, description: 'Delay injected before forwarding; counts as upstream latency for breakers and adaptive limits.' },
+  delay_percent: { type: 'number', minimum: 0, maximum: 100, default: 100, description: 'Share of the matching requests delayed, %.' },
+  abort: { type: 'integer', minimum: 400, maximum: 599, description: 'Status answered instead of forwarding (reason fault_injected); counts as an upstream error.' },
+  abort_percent: { type: 'number', minimum: 0, maximum: 100, default: 100, description: 'Share of the matching requests aborted, %.' },
+} as const;
+
+const faultRule = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  description: 'A chaos drill: delay or abort for the matching traffic. Filters are all optional.',
+  properties: {
+    ...FAULT_PROPERTIES,
+    until: { type: 'string', pattern: ISO_TIME_PATTERN, description: 'End of the drill (ISO 8601, e.g. 2026-12-24T10:00:00Z): a forgotten drill ends by itself.' },
+  },
+};
+
 export const RULES_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'sluice rules',
@@ -378,6 +407,7 @@ export const RULES_SCHEMA = {
     callers,
     limits,
     degrade: { type: ['array', 'null'], items: degradeRule, description: 'Degradation rules (circuit breakers).' },
+    faults: { type: ['array', 'null'], items: faultRule, description: 'Chaos drills: injected latency and errors (also POST /admin/faults).' },
   },
 } as const;
 

@@ -115,6 +115,19 @@ export function checkSemantics(doc: Record<string, unknown>, origins: Origins): 
     }
   });
 
+  const faultNames = new Unique(origins, report, 'fault name');
+  listOf(doc.faults).forEach((value, i) => {
+    const fault = mapOf(value);
+    const at: KeyPath = ['faults', i];
+    if (typeof fault.name === 'string') faultNames.check(fault.name, [...at, 'name']);
+    if (fault.delay === undefined && fault.abort === undefined) report(at, 'needs delay or abort (or both)', true);
+    if (typeof fault.cluster === 'string' && !isCluster(fault.cluster)) {
+      report([...at, 'cluster'], `unknown cluster '${fault.cluster}'${clusterHint}`);
+    }
+    if (typeof fault.class === 'string' && !isClass(fault.class)) report([...at, 'class'], `unknown class '${fault.class}'${classHint}`);
+    if (typeof fault.until === 'string' && Number.isNaN(Date.parse(fault.until))) report([...at, 'until'], 'is not a valid time');
+  });
+
   return problems;
 }
 

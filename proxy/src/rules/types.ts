@@ -124,6 +124,25 @@ export interface DegradeRules {
   readonly shadow: boolean;
 }
 
+/** A chaos drill (SPEC §11): delay or abort for the matching traffic, in the sidecar. */
+export interface FaultRules {
+  readonly name: string;
+  /** Filters; null = any. */
+  readonly cluster: string | null;
+  readonly className: string | null;
+  readonly accounts: readonly string[] | null;
+  /** `header: "x-sluice-drill: on"`: lower-case name and exact value. */
+  readonly header: { readonly name: string; readonly value: string } | null;
+  /** Injected delay, ms (0: none), for `delayPercent` % of the matching requests. */
+  readonly delayMs: number;
+  readonly delayPercent: number;
+  /** Status answered instead of forwarding (null: none), for `abortPercent` % of them. */
+  readonly abortStatus: number | null;
+  readonly abortPercent: number;
+  /** Wall-clock end, ms since the epoch; null: until removed. */
+  readonly until: number | null;
+}
+
 export interface Rules {
   readonly server: ServerRules;
   readonly store: StoreRules;
@@ -137,6 +156,7 @@ export interface Rules {
     readonly hotKeys: readonly HotKeyRules[];
   };
   readonly degrade: readonly DegradeRules[];
+  readonly faults: readonly FaultRules[];
 }
 
 /** What a load of the rules files produced. */
