@@ -7,6 +7,8 @@ import { startEndpoint, type TestEndpoint } from '../helpers/endpoints.ts';
 import { runLoad, send, startLoad } from '../helpers/load.ts';
 import { sidecarOn, type OwnSidecar } from '../helpers/rules-dir.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 interface EndpointView {
   readonly url: string;
@@ -21,13 +23,14 @@ interface ClusterView {
   readonly endpoints: readonly EndpointView[];
 }
 
-function rules(endpoints: readonly TestEndpoint[], cluster: string): string {
+function rules(endpoints: readonly TestEndpoint[], cluster: string, otherClusters = ''): string {
   return `version: 1
 clusters:
   primary:
     endpoints: [${endpoints.map((e) => `"${e.url}"`).join(', ')}]
     timeout: 2s
 ${cluster.replace(/^/gm, '    ')}
+${otherClusters}
 classes:
   order: { cluster: primary }
 callers:
@@ -176,5 +179,33 @@ describe('upstream: retries, health checks, least-request, budget', () => {
     for (const r of put) assert.equal(((await r.json()) as { endpoint: string }).endpoint, 'e1');
     const posts = await Promise.all(Array.from({ length: 4 }, () => send(own.sidecar.url, '/members/8', {}, 'POST')));
     assert.ok(posts.some((r) => r.status === 503), 'a POST answered 503 by an endpoint is relayed, not retried');
+  });
+
+  test('health checks survive a reload that keeps the cluster, and stop when the cluster goes away', async () => {
+    const [a, b, other] = await endpoints(3);
+    const check = 'health_check: { interval: 200ms, timeout: 100ms, unhealthy: 2, healthy: 2 }';
+    const own = await sidecar(rules([a, b], check));
+    a.healthy = false;
+    await waitFor(async () => (await clusterView(own)).endpoints[0].healthy === false, { timeoutMs: 5000, message: 'a out of rotation' });
+
+    const reload = async (text: string): Promise<void> => {
+      const before = (await adminJson<{ version: string }>(own.sidecar, '/admin/rules')).version;
+      await writeFile(join(own.dir, '.next'), text);
+      await rename(join(own.dir, '.next'), join(own.dir, 'rules.yaml'));
+      await waitFor(async () => (await adminJson<{ version: string }>(own.sidecar, '/admin/rules')).version !== before, { message: 'the new rules' });
+    };
+    // Another cluster added: primary is unchanged, so its checker (and a's verdict) carry on.
+    await reload(rules([a, b], check, `  spare: { endpoints: ["${other.url}"] }`));
+    const view = await adminJson<{ clusters: ClusterView[] }>(own.sidecar, '/admin/clusters');
+    assert.deepEqual(view.clusters.map((c) => c.name).sort(), ['primary', 'spare']);
+    assert.equal((await clusterView(own)).endpoints[0].healthy, false, 'the verdict survived the reload');
+
+    // primary without health checks: the old checker stops, nothing asks /healthz any more.
+    await reload(rules([a, b], ''));
+    assert.equal((await clusterView(own)).endpoints[0].healthy, true, 'a new cluster starts in rotation');
+    const checks = a.checks + b.checks;
+    const tally = await runLoad(own.sidecar.url, { connections: 2, durationMs: 1000, maxRequests: 2000, request: { path: '/members/9' } });
+    assert.ok(tally.answered > 0);
+    assert.ok(a.checks + b.checks - checks <= 2, `health checks went on after their cluster was replaced: ${a.checks + b.checks - checks}`);
   });
 });
