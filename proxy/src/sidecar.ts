@@ -192,7 +192,7 @@ export class Sidecar {
         applySwitch: (map) => sidecarRef.current?.applySwitch(map, 'admin', instanceId) ?? null,
         parseSwitch: (body) => parseSwitchBody(body, new Set(reloader.loaded?.rules.clusters.keys() ?? [])),
       });
-      const admin = new AdminServer(sources, isLoopback(adminAddress.host) ? null : adminToken);
+      const admin = new AdminServer(sources, isLoopback(adminAddress.host) ? null : adminToken, loaded.rules.server.metricsPublic);
       opened.push(() => admin.close());
       const watcher = new RulesWatcher(options.rules, () => void reloader.check(), {
         pollMs: options.pollMs,

@@ -20,6 +20,7 @@ import { parseDuration, parseRate } from './units.ts';
 export const DEFAULTS = {
   listen: '0.0.0.0:9080',
   admin: '127.0.0.1:9901',
+  metricsPublic: false,
   storeKind: 'memory',
   onFailure: 'local',
   instances: 1,
@@ -41,7 +42,7 @@ export const DEFAULTS = {
 } as const;
 
 interface RawDocument {
-  server?: { listen?: string; admin?: string; admin_token_env?: string } | null;
+  server?: { listen?: string; admin?: string; admin_token_env?: string; metrics_public?: boolean } | null;
   store?: {
     kind?: StoreKind;
     url?: string;
@@ -131,6 +132,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       listen: server.listen ?? DEFAULTS.listen,
       admin: server.admin ?? DEFAULTS.admin,
       adminTokenEnv: server.admin_token_env ?? null,
+      metricsPublic: server.metrics_public ?? DEFAULTS.metricsPublic,
     },
     store: {
       kind: store.kind ?? DEFAULTS.storeKind,

@@ -59,12 +59,17 @@ const server = {
       type: 'string',
       pattern: HOST_PORT_PATTERN,
       default: '127.0.0.1:9901',
-      description: 'Admin port: health, metrics, admin API. Loopback unless a bearer token is configured.',
+      description: 'Admin port: health, metrics, admin API. Loopback unless a bearer token is configured (probes answer without it).',
     },
     admin_token_env: {
       type: 'string',
       pattern: ENV_NAME_PATTERN,
       description: 'Name of the environment variable holding the admin bearer token (needed for a non-loopback admin).',
+    },
+    metrics_public: {
+      type: 'boolean',
+      default: false,
+      description: 'true: /metrics answers without the admin token on a non-loopback admin address (/healthz and /readyz always do).',
     },
   },
 };

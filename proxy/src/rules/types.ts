@@ -15,6 +15,8 @@ export interface ServerRules {
   readonly listen: string;
   readonly admin: string;
   readonly adminTokenEnv: string | null;
+  /** /metrics answers without the admin token off loopback. */
+  readonly metricsPublic: boolean;
 }
 
 export interface StoreRules {
