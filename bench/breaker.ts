@@ -31,6 +31,7 @@ function rules(degradeRules: readonly DegradeRules[]): Rules {
     callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [] },
     limits: { global: null, hotKeys: [] },
     degrade: degradeRules,
+    tracing: null,
   };
 }
 

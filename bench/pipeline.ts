@@ -64,6 +64,7 @@ const rules: Rules = {
     ],
   },
   degrade: [],
+  tracing: null,
 };
 
 const clock = systemClock;

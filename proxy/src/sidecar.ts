@@ -15,6 +15,8 @@ import { RulesReloader } from './rules/reloader.ts';
 import type { StoreRules } from './rules/types.ts';
 import { RulesWatcher } from './rules/watch.ts';
 import { SidecarServer } from './server.ts';
+import { loadRequestTracer, type RequestTracer } from './tracing/request-tracer.ts';
+import { accessLogFromEnv } from './access-log.ts';
 import { StateRegistry } from './state-registry.ts';
 import { createStore } from './store/create-store.ts';
 import type { CounterStore } from './store/store.ts';
@@ -68,6 +70,7 @@ export class Sidecar {
   readonly usage: UsageRegistry;
   readonly switchState: SwitchState;
   readonly instanceId: string;
+  readonly tracer: RequestTracer | null;
   private readonly watcher: RulesWatcher;
   private readonly switchBus: SwitchBus | null;
   private readonly onHangup: () => void;
@@ -84,6 +87,7 @@ export class Sidecar {
     watcher: RulesWatcher;
     switchBus: SwitchBus | null;
     instanceId: string;
+    tracer: RequestTracer | null;
   }) {
     this.metrics = parts.metrics;
     this.log = parts.log;
@@ -96,6 +100,7 @@ export class Sidecar {
     this.watcher = parts.watcher;
     this.switchBus = parts.switchBus;
     this.instanceId = parts.instanceId;
+    this.tracer = parts.tracer;
     this.onHangup = () => {
       this.log.info({ event: 'sighup' }, 'SIGHUP: reloading rules');
       void this.reloader.check(true);
@@ -168,7 +173,11 @@ export class Sidecar {
         if (!waited) log.warn({ event: 'store_down', store: sharedStore.kind }, `counter store not reachable after ${STORE_CONNECT_WAIT_MS} ms: starting with the fallback`);
       }
 
-      const server = new SidecarServer(reloader, metrics, log);
+      // Tracing is read once, at start; the SDK is not even loaded when the rules have none.
+      const tracingRules = loaded.rules.tracing;
+      const tracer = tracingRules === null ? null : await loadRequestTracer(tracingRules, log);
+      if (tracer !== null) opened.push(() => tracer.shutdown());
+      const server = new SidecarServer(reloader, metrics, log, accessLogFromEnv(log), tracer);
       opened.push(() => server.drain(0));
       const busRules = chosen.rules;
       const switchBus = busRules !== null && busRules.kind !== 'memory' ? new SwitchBus(busRules, { instanceId }) : null;
@@ -200,7 +209,7 @@ export class Sidecar {
       });
       opened.push(() => watcher.close());
 
-      const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, switchState, watcher, switchBus, instanceId });
+      const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, switchState, watcher, switchBus, instanceId, tracer });
       const listen = splitHostPort(options.listen ?? loaded.rules.server.listen, 'listen address');
       await server.listen(listen.host, listen.port);
       await admin.listen(adminAddress.host, adminAddress.port);
@@ -258,6 +267,7 @@ export class Sidecar {
     await this.switchBus?.close();
     await closeClusters(this.reloader.current);
     await this.store.close();
+    await this.tracer?.shutdown();
   }
 }
 

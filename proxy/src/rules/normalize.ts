@@ -39,6 +39,8 @@ export const DEFAULTS = {
   openFor: '10s',
   probes: 3,
   shadow: false,
+  traceSample: 0.01,
+  traceServiceName: 'sluice',
 } as const;
 
 interface RawDocument {
@@ -65,6 +67,7 @@ interface RawDocument {
     hot_keys?: RawHotKey[] | null;
   } | null;
   degrade?: RawDegrade[] | null;
+  tracing?: { otlp: string; sample?: number; service_name?: string } | null;
 }
 
 interface RawAccount {
@@ -163,6 +166,14 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       hotKeys: (limits.hot_keys ?? []).map(normalizeHotKey),
     },
     degrade: (doc.degrade ?? []).map(normalizeDegrade),
+    tracing:
+      doc.tracing === undefined || doc.tracing === null
+        ? null
+        : {
+            otlp: doc.tracing.otlp,
+            sample: doc.tracing.sample ?? DEFAULTS.traceSample,
+            serviceName: doc.tracing.service_name ?? DEFAULTS.traceServiceName,
+          },
   };
 }
 

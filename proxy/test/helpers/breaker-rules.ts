@@ -51,6 +51,7 @@ export function breakerRules(
     callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [] },
     limits: { global: null, hotKeys: [] },
     degrade: options.degrade ?? [],
+    tracing: null,
   };
 }
 

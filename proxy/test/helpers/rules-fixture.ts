@@ -75,5 +75,6 @@ export function makeRules(over: RulesOverrides = {}): Rules {
     },
     limits: { global: over.global ?? null, hotKeys: over.hotKeys ?? [] },
     degrade: [],
+    tracing: null,
   };
 }
