@@ -12,7 +12,7 @@ import { compilePolicy } from './compile.ts';
 import { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
 import { RulesReloader } from './rules/reloader.ts';
-import type { StoreRules } from './rules/types.ts';
+import type { StoreRules, TracingRules } from './rules/types.ts';
 import { RulesWatcher } from './rules/watch.ts';
 import { SidecarServer } from './server.ts';
 import { loadRequestTracer, type RequestTracer } from './tracing/request-tracer.ts';
@@ -119,14 +119,18 @@ export class Sidecar {
     // The store is chosen once, from the first good rules (and --redis): counters cannot move
     // between stores under load. A later change of `store` is reported and needs a restart.
     let store: CounterStore | null = null;
-    const chosen: { rules: StoreRules | null } = { rules: null };
+    const chosen: { rules: StoreRules | null; tracing: TracingRules | null } = { rules: null, tracing: null };
     const reloader: RulesReloader<Policy> = new RulesReloader(
       options.rules,
       (loaded) => {
         if (store !== null && chosen.rules !== null && !options.redis && !sameStore(chosen.rules, loaded.rules.store)) {
           log.warn({ event: 'store_change_ignored', store: loaded.rules.store.kind }, 'the store section changed: counters stay where they are until a restart');
         }
+        if (store !== null && JSON.stringify(chosen.tracing) !== JSON.stringify(loaded.rules.tracing)) {
+          log.warn({ event: 'tracing_change_ignored' }, 'the tracing section changed: it takes effect at the next restart');
+        }
         if (store === null) {
+          chosen.tracing = loaded.rules.tracing;
           const storeRules: StoreRules = options.redis
             ? { ...loaded.rules.store, kind: 'redis', url: options.redis }
             : loaded.rules.store;
