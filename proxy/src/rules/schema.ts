@@ -16,6 +16,7 @@ export const ROUTE_PATTERN = '^([A-Z]+|\\*) +/\\S*$';
 export const FAULT_HEADER_PATTERN = '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+: *\\S.*$';
 export const ISO_TIME_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$';
 export const RETRY_ON_PATTERN = '^(connect_failure|reset|timeout|[45][0-9]{2})$';
+export const OTLP_URL_PATTERN = '^https?://[^\\s/?#@]+(/\\S*)?$';
 
 /** The message shown when a value fails one of the patterns above. */
 export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
@@ -32,6 +33,7 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [FAULT_HEADER_PATTERN]: "must be 'name: value', e.g. 'x-sluice-drill: on'",
   [ISO_TIME_PATTERN]: 'must be an ISO 8601 time like 2026-12-24T10:00:00Z',
   [RETRY_ON_PATTERN]: 'must be connect_failure, reset, timeout or a 4xx/5xx status such as "503"',
+  [OTLP_URL_PATTERN]: 'must be an OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces',
 };
 
 const rate = {
@@ -65,12 +67,17 @@ const server = {
       type: 'string',
       pattern: HOST_PORT_PATTERN,
       default: '127.0.0.1:9901',
-      description: 'Admin port: health, metrics, admin API. Loopback unless a bearer token is configured.',
+      description: 'Admin port: health, metrics, admin API. Loopback unless a bearer token is configured (probes answer without it).',
     },
     admin_token_env: {
       type: 'string',
       pattern: ENV_NAME_PATTERN,
       description: 'Name of the environment variable holding the admin bearer token (needed for a non-loopback admin).',
+    },
+    metrics_public: {
+      type: 'boolean',
+      default: false,
+      description: 'true: /metrics answers without the admin token on a non-loopback admin address (/healthz and /readyz always do).',
     },
   },
 };
@@ -374,6 +381,24 @@ const faultRule = {
   },
 };
 
+const tracing = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  required: ['otlp'],
+  description: 'OpenTelemetry spans, one per sampled request, exported over OTLP/HTTP (JSON). Off when absent. Read at start.',
+  properties: {
+    otlp: { type: 'string', pattern: OTLP_URL_PATTERN, description: 'OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces.' },
+    sample: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      default: 0.01,
+      description: "Share of requests without a sampled parent that are traced; an incoming traceparent's sampled flag decides for its request.",
+    },
+    service_name: { type: 'string', minLength: 1, default: 'sluice', description: 'service.name of the spans.' },
+  },
+};
+
 export const RULES_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'sluice rules',
@@ -408,6 +433,7 @@ export const RULES_SCHEMA = {
     limits,
     degrade: { type: ['array', 'null'], items: degradeRule, description: 'Degradation rules (circuit breakers).' },
     faults: { type: ['array', 'null'], items: faultRule, description: 'Chaos drills: injected latency and errors (also POST /admin/faults).' },
+    tracing,
   },
 } as const;
 

@@ -37,7 +37,7 @@ export function breakerRules(
   } = {},
 ): Rules {
   return {
-    server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null },
+    server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null, metricsPublic: false },
     store: { kind: 'memory', url: null, nodes: [], onFailure: 'local', instances: 1 },
     clusters: new Map([
       ['primary', cluster('primary', 8081)],
@@ -52,6 +52,7 @@ export function breakerRules(
     limits: { global: null, hotKeys: [] },
     degrade: options.degrade ?? [],
     faults: [],
+    tracing: null,
   };
 }
 
