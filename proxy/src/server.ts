@@ -164,7 +164,7 @@ export class SidecarServer {
     const proceed = (verdict: Verdict): void => {
       if (verdict !== null) {
         if (verdict === STORE_FAILED) countRefusal(ctx, verdict);
-        policy.requests.inc(ctx.accountId, ctx.className, '', REASONS[verdict.reason].status);
+        policy.requests.inc(ctx.accountId, ctx.className, '', statusOf(verdict));
         socket.end(rawRejection(verdict, ctx.accountId));
         return;
       }
@@ -223,9 +223,10 @@ export class SidecarServer {
 
 function rawRejection(verdict: Rejection, account: string): string {
   const spec = REASONS[verdict.reason];
+  const status = statusOf(verdict);
   const body = JSON.stringify({ error: spec.message, reason: verdict.reason, account, retry_after_ms: Math.ceil(verdict.retryAfterMs) });
   return (
-    `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
     `x-sluice-reason: ${verdict.reason}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   );
 }
