@@ -66,16 +66,19 @@ describe('upstream: retries, health checks, least-request, budget', () => {
     return own;
   }
 
-  /** 16 GET clients for 3 s; the second endpoint is killed hard after 1 s. */
+  /** 16 GET clients; the second endpoint is killed hard once it has served some; 300 more answers after that. */
   async function killUnderLoad(retry: string): Promise<{ failed: number; answered: number; byStatus: string; retries: number | null }> {
     const [a, b] = await endpoints(2);
-    a.delayMs = 5;
-    b.delayMs = 5;
+    // Answers take a while, so that requests are always in flight on the endpoint when it dies.
+    a.delayMs = 20;
+    b.delayMs = 20;
     const own = await sidecar(rules([a, b], retry));
-    const load = startLoad(own.sidecar.url, { connections: 16, durationMs: 3000, maxRequests: 40_000, request: { path: '/members/1' } });
-    await waitFor(() => b.served > 200, { timeoutMs: 5000, message: 'traffic on both endpoints' });
+    const load = startLoad(own.sidecar.url, { connections: 16, durationMs: 20_000, maxRequests: 40_000, request: { path: '/members/1' } });
+    await waitFor(() => b.served > 100, { timeoutMs: 15_000, message: 'traffic on both endpoints' });
     b.kill();
-    const tally = await load.done;
+    const atKill = load.tally().answered;
+    await waitFor(() => load.tally().answered - atKill >= 300, { timeoutMs: 15_000, intervalMs: 20, message: '300 answers after the kill' });
+    const tally = await load.stop();
     const failed = tally.failures.length + (tally.answered - (tally.byStatus.get(200) ?? 0));
     const retries = metricValue(await metricsText(own.sidecar), 'sluice_retries_total', { cluster: 'primary', result: 'sent' });
     return { failed, answered: tally.answered, byStatus: statuses(tally.byStatus), retries };
