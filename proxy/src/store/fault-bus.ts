@@ -26,6 +26,7 @@ export class FaultBus {
   private readonly publisher: RedisClient;
   private readonly subscriber: RedisClient;
   private listener: FaultListener | null = null;
+  private lastId: string | null = null;
   private lastAt = 0;
   private closed = false;
 
@@ -35,7 +36,7 @@ export class FaultBus {
     this.publisher = createRedisClient(rules, { commandTimeoutMs: timeout, connectionName: 'sluice-faults-pub' });
     this.subscriber = createRedisClient(rules, { commandTimeoutMs: timeout, offlineQueue: true, connectionName: 'sluice-faults-sub' });
     this.subscriber.on('message', (channel: string, text: string) => {
-      if (channel === FAULT_CHANNEL) this.receive(parse(text));
+      if (channel === FAULT_CHANNEL) this.receive(parse(text), false);
     });
     this.subscriber.on('ready', () => void this.catchUp());
     this.subscriber.subscribe(FAULT_CHANNEL).catch(() => {});
@@ -44,6 +45,7 @@ export class FaultBus {
   /** Broadcasts this sidecar's set of admin drills. Rejects when Redis cannot take it. */
   async publish(drills: readonly AdminDrill[]): Promise<void> {
     const message: FaultMessage = { id: randomUUID(), origin: this.instanceId, at: Date.now(), drills };
+    this.lastId = message.id;
     this.lastAt = Math.max(this.lastAt, message.at);
     const text = JSON.stringify(message);
     const lastEnd = Math.max(0, ...drills.map((drill) => drill.fault.until ?? 0));
@@ -65,15 +67,18 @@ export class FaultBus {
 
   private async catchUp(): Promise<void> {
     try {
-      this.receive(parse(await this.publisher.get(SET_KEY)));
+      this.receive(parse(await this.publisher.get(SET_KEY)), true);
     } catch {
       // Redis went away again; the next 'ready' retries.
     }
   }
 
-  private receive(message: FaultMessage | null): void {
-    if (message === null || this.closed || message.at <= this.lastAt) return;
-    this.lastAt = message.at;
+  /** Live messages are the newest by nature; the kept set only when newer than any seen. */
+  private receive(message: FaultMessage | null, catchingUp: boolean): void {
+    if (message === null || this.closed || message.id === this.lastId) return;
+    if (catchingUp && message.at <= this.lastAt) return;
+    this.lastId = message.id;
+    this.lastAt = Math.max(this.lastAt, message.at);
     if (message.origin === this.instanceId) return;
     this.listener?.(message.drills, message.origin);
   }
