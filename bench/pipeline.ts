@@ -40,7 +40,7 @@ for (let i = 0; i < ACCOUNTS; i++) {
 }
 
 const rules: Rules = {
-  server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null, headersTimeoutMs: 10_000, maxHeaders: 100 },
+  server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null, metricsPublic: false, headersTimeoutMs: 10_000, maxHeaders: 100 },
   store: { kind: 'memory', url: null, nodes: [], onFailure: 'local', instances: 1 },
   clusters: new Map(),
   classes: [
@@ -64,6 +64,8 @@ const rules: Rules = {
     ],
   },
   degrade: [],
+  faults: [],
+  tracing: null,
 };
 
 const clock = systemClock;

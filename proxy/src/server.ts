@@ -14,7 +14,8 @@ import { measuresUpstream, RequestContext, UPGRADED } from './request-context.ts
 import type { HistogramSeries } from './hot-metrics.ts';
 import type { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
-import { REASONS, rejection, type Rejection } from './reasons.ts';
+import type { RequestTracer } from './tracing/request-tracer.ts';
+import { REASONS, rejection, statusOf, type Rejection } from './reasons.ts';
 import type { ForwardOutcome } from './upstream/forward-exchange.ts';
 import { WebSocketForwarder } from './upstream/websocket.ts';
 import { listen } from './listen.ts';
@@ -36,13 +37,24 @@ export class SidecarServer {
   private readonly accessLog: AccessLog;
   private readonly websockets: WebSocketForwarder;
   private readonly overhead: HistogramSeries;
+  private readonly tracer: RequestTracer | null;
   private closing = false;
   private inFlight = 0;
   private drained: (() => void) | null = null;
 
-  /** `accessLog`: the sampled access log, by default as SLUICE_ACCESS_LOG_SAMPLE asks (off when unset). */
-  constructor(policies: PolicySource, metrics: Metrics, log: Logger, accessLog: AccessLog = accessLogFromEnv(log)) {
+  /**
+   * `accessLog`: the sampled access log, by default as SLUICE_ACCESS_LOG_SAMPLE asks (off when unset).
+   * `tracer`: OpenTelemetry spans when the rules configure `tracing`, else null.
+   */
+  constructor(
+    policies: PolicySource,
+    metrics: Metrics,
+    log: Logger,
+    accessLog: AccessLog = accessLogFromEnv(log),
+    tracer: RequestTracer | null = null,
+  ) {
     this.policies = policies;
+    this.tracer = tracer;
     this.metrics = metrics;
     this.log = log;
     this.accessLog = accessLog;
@@ -82,6 +94,7 @@ export class SidecarServer {
         ? new RequestContext(req, url, url, '', startedAt)
         : new RequestContext(req, url, url.slice(0, q), url.slice(q + 1), startedAt);
     ctx.policy = policy;
+    if (this.tracer !== null) this.tracer.start(ctx, res);
     this.inFlight++;
     res.on('close', this.requestEnded);
     const verdict = runGuards(policy.guards, ctx);
@@ -131,7 +144,7 @@ export class SidecarServer {
   /** Answers a refusal the pipeline has counted. */
   private reject(policy: Policy, ctx: RequestContext, res: ServerResponse, verdict: Rejection): void {
     ctx.policy = null;
-    policy.requests.inc(ctx.accountId, ctx.className, '', REASONS[verdict.reason].status);
+    policy.requests.inc(ctx.accountId, ctx.className, '', statusOf(verdict));
     this.accessLog.rejected(ctx, verdict);
     // A body the caller is still sending is not read: close after answering rather than drain it.
     if (!ctx.req.complete) res.setHeader('connection', 'close');
@@ -156,7 +169,7 @@ export class SidecarServer {
     const proceed = (verdict: Verdict): void => {
       if (verdict !== null) {
         if (verdict === STORE_FAILED) countRefusal(ctx, verdict);
-        policy.requests.inc(ctx.accountId, ctx.className, '', REASONS[verdict.reason].status);
+        policy.requests.inc(ctx.accountId, ctx.className, '', statusOf(verdict));
         socket.end(rawRejection(verdict, ctx.accountId));
         return;
       }
@@ -215,9 +228,10 @@ export class SidecarServer {
 
 function rawRejection(verdict: Rejection, account: string): string {
   const spec = REASONS[verdict.reason];
+  const status = statusOf(verdict);
   const body = JSON.stringify({ error: spec.message, reason: verdict.reason, account, retry_after_ms: Math.ceil(verdict.retryAfterMs) });
   return (
-    `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
     `x-sluice-reason: ${verdict.reason}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   );
 }

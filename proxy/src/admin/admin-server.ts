@@ -1,5 +1,6 @@
 // The admin listener (SPEC §5): health, readiness, metrics, and the operators' views. Loopback by
-// default; bound anywhere else, every request needs the bearer token.
+// default; bound anywhere else, every request needs the bearer token except the probes (kubelet
+// probes come from off the pod and they reveal nothing) and, when made public, /metrics.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -13,6 +14,12 @@ export interface AdminSources {
   account(id: string): unknown | null;
   hotkeys(): unknown;
   breakers(): unknown;
+  /** Every upstream cluster and the state of each endpoint. */
+  clusters(): unknown;
+  /** Chaos drills (/admin/faults); absent: 404. */
+  faults?(): unknown;
+  postFault?(body: string): { readonly status: number; readonly body: unknown };
+  deleteFault?(name: string): { readonly status: number; readonly body: unknown };
   /** Applies a posted switch body; answers an error line or null. */
   postSwitch(body: string): string | null;
   clearSwitch(): void;
@@ -28,10 +35,15 @@ export class AdminServer {
   readonly server: Server;
   private readonly sources: AdminSources;
   private readonly tokenHash: Buffer | null;
+  private readonly metricsPublic: boolean;
 
-  /** `token` is required (non-null) when the admin address is not loopback. */
-  constructor(sources: AdminSources, token: string | null) {
+  /**
+   * `token` is required (non-null) when the admin address is not loopback; `metricsPublic`
+   * (`server.metrics_public`) lets scrapers read /metrics without it.
+   */
+  constructor(sources: AdminSources, token: string | null, metricsPublic = false) {
     this.sources = sources;
+    this.metricsPublic = metricsPublic;
     this.tokenHash = token === null ? null : createHash('sha256').update(token).digest();
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
@@ -54,10 +66,11 @@ export class AdminServer {
     const path = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
     if (path === '/healthz') return sendJson(res, 200, { status: 'alive' });
-    if (!this.authorized(req)) return sendJson(res, 401, { error: 'admin token required (Authorization: Bearer ...)' });
     if (path === '/readyz') {
       return this.sources.ready() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' });
     }
+    const open = this.metricsPublic && path === '/metrics';
+    if (!open && !this.authorized(req)) return sendJson(res, 401, { error: 'admin token required (Authorization: Bearer ...)' });
     if (path === '/metrics') {
       const body = await this.sources.registry.metrics();
       res.writeHead(200, { 'content-type': this.sources.registry.contentType });
@@ -73,6 +86,8 @@ export class AdminServer {
     }
     if (path === '/admin/hotkeys') return sendJson(res, 200, this.sources.hotkeys());
     if (path === '/admin/breakers') return sendJson(res, 200, this.sources.breakers());
+    if (path === '/admin/clusters') return sendJson(res, 200, this.sources.clusters());
+    if (path === '/admin/faults' || path.startsWith('/admin/faults/')) return this.handleFaults(req, res, method, path);
     if (path === '/admin/switch') {
       if (method === 'DELETE') {
         this.sources.clearSwitch();
@@ -85,6 +100,22 @@ export class AdminServer {
       return problem === null ? sendJson(res, 200, { switch: JSON.parse(body) as unknown }) : sendJson(res, 400, { error: problem });
     }
     sendJson(res, 404, { error: `no such admin path ${path}` });
+  }
+
+  private async handleFaults(req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> {
+    const { faults, postFault, deleteFault } = this.sources;
+    if (faults === undefined || postFault === undefined || deleteFault === undefined) return sendJson(res, 404, { error: 'no fault drills here' });
+    if (path === '/admin/faults') {
+      if (method === 'GET') return sendJson(res, 200, faults());
+      if (method !== 'POST') return sendJson(res, 405, { error: 'use GET (list), POST (start) or DELETE /admin/faults/NAME (stop)' });
+      const body = await readBody(req);
+      if (body === null) return sendJson(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
+      const answer = postFault(body);
+      return sendJson(res, answer.status, answer.body);
+    }
+    if (method !== 'DELETE') return sendJson(res, 405, { error: 'use DELETE /admin/faults/NAME' });
+    const answer = deleteFault(decodeURIComponent(path.slice('/admin/faults/'.length)));
+    return sendJson(res, answer.status, answer.body);
   }
 
   listen(host: string, port: number): Promise<void> {
