@@ -3,12 +3,12 @@
 // throughout (locally while the cluster fails over, shared again once the replica took over),
 // and the fleet store comes back by itself with the dead master still gone.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { execFile } from 'node:child_process';
 import { storeUp } from '../helpers/fleet.ts';
 import { report } from '../helpers/fleet-scenarios.ts';
 import { runLoad, startLoad, type Answer } from '../helpers/load.ts';

@@ -84,14 +84,14 @@ server: { headers_timeout: 1s, max_headers: 100 }
     // Both answers sluice gives and the parser's own refusals were exercised.
     for (const status of ['400', '401', '431']) assert.ok((run.byStatus[status] ?? 0) > 0, `some ${status}: ${JSON.stringify(run.byStatus)}`);
 
-    const after = await runLoad(stack.sidecar.url, {
+    const afterwards = await runLoad(stack.sidecar.url, {
       connections: 16,
       durationMs: 5000,
       maxRequests: 2000,
       request: (i) => ({ path: `/members/${i}`, headers: { 'x-caller-account': 'order-center' } }),
     });
-    assert.deepEqual(after.failures, []);
-    assert.deepEqual(Object.fromEntries(after.byStatus), { 200: after.sent }, 'every valid request afterwards is answered 200');
-    report('valid requests after the fuzz', { sent: after.sent, byStatus: Object.fromEntries(after.byStatus) });
+    assert.deepEqual(afterwards.failures, []);
+    assert.deepEqual(Object.fromEntries(afterwards.byStatus), { 200: afterwards.sent }, 'every valid request afterwards is answered 200');
+    report('valid requests after the fuzz', { sent: afterwards.sent, byStatus: Object.fromEntries(afterwards.byStatus) });
   });
 });

@@ -2,17 +2,17 @@
 // against a whole sidecar process: no request fails, none waits longer than the store's command
 // bound plus a few milliseconds, and shared enforcement comes back by itself after SIGCONT.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { storeUp } from '../helpers/fleet.ts';
 import { report } from '../helpers/fleet-scenarios.ts';
 import { runLoad, startLoad, type Answer } from '../helpers/load.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { startSidecar, type SidecarProcess } from '../helpers/sidecar-process.ts';
-import { startFakeCluster, clusterSections, type FakeCluster } from '../helpers/upstreams.ts';
+import { clusterSections, startFakeCluster, type FakeCluster } from '../helpers/upstreams.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 /** The store's bound on one Redis command (redis-store.ts DEFAULT_COMMAND_TIMEOUT_MS). */
 const COMMAND_BOUND_MS = 100;
@@ -92,7 +92,7 @@ callers:
         return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
       };
       const isBusy = (a: Answer) => a.index % 2 === 0;
-      const before = answers.filter((a) => a.sentAt < stalledAt);
+      const beforeStall = answers.filter((a) => a.sentAt < stalledAt);
       // Sent while Redis was stopped, or soon after it woke (its backlog, the probe coming back).
       const inStall = (a: Answer) => a.sentAt >= stalledAt && a.sentAt < resumedAt + 500;
       const during = answers.filter((a) => inStall(a) && isBusy(a));
@@ -101,9 +101,9 @@ callers:
       // CPU): the control requests' slowest wait. The store must add no more than its bound.
       const jitter = Math.max(...control.map(wait));
       const allowed = COMMAND_BOUND_MS + SLACK_MS + jitter;
-      const beforeWaits = before.map(wait);
+      const beforeWaits = beforeStall.map(wait);
       const slowestDuring = Math.max(...during.map(wait));
-      const beforeRate = (before.length * 1000) / (stalledAt - before[0].sentAt);
+      const beforeRate = (beforeStall.length * 1000) / (stalledAt - beforeStall[0].sentAt);
       const duringRate = ((during.length + control.length) * 1000) / (resumedAt + 500 - stalledAt);
       const figures = {
         sent: tally.sent,
