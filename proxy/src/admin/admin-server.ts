@@ -9,8 +9,8 @@ export interface AdminSources {
   readonly registry: Registry;
   ready(): boolean;
   rules(): unknown;
-  accounts(): unknown;
-  account(id: string): unknown | null;
+  accounts(query: URLSearchParams): unknown;
+  account(id: string, query: URLSearchParams): unknown | null;
   hotkeys(): unknown;
   breakers(): unknown;
   /** Applies a posted switch body; answers an error line or null. */
@@ -65,10 +65,11 @@ export class AdminServer {
       return;
     }
     if (path === '/admin/rules') return sendJson(res, 200, this.sources.rules());
-    if (path === '/admin/accounts') return sendJson(res, 200, this.sources.accounts());
+    const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    if (path === '/admin/accounts') return sendJson(res, 200, this.sources.accounts(query));
     if (path.startsWith('/admin/accounts/')) {
       const id = decodeURIComponent(path.slice('/admin/accounts/'.length));
-      const account = this.sources.account(id);
+      const account = this.sources.account(id, query);
       return account === null ? sendJson(res, 404, { error: `no account '${id}'` }) : sendJson(res, 200, account);
     }
     if (path === '/admin/hotkeys') return sendJson(res, 200, this.sources.hotkeys());

@@ -13,6 +13,9 @@ commands:
                     [--burst N] [--routes 'GET /members/*' ...] [--rules DIR_OR_FILE]
   accounts list [--rules DIR_OR_FILE]
   accounts rotate-key ID [--rules DIR_OR_FILE]
+  accounts set-quota ID RATE [--rules DIR_OR_FILE]
+  accounts report [--rules R] [--redis URL | --admin URL] [--days 7] [--json] [--suggest-quotas]
+                      who really calls with each account, flags, quota suggestions
   demo [--duration-scale F] [--no-color] [--rules DIR]
                       a guided tour on this machine; ends by itself
 `;

@@ -1,0 +1,223 @@
+// The caller ledger (SPEC §13): who really calls with each account, per UTC day. The request path
+// only bumps the account's usage counters and pending identities (usage.ts); once a second,
+// off the request path, the ledger takes the differences since its last pass, adds them to the
+// in-process day records and hands them to the fleet sink (Redis) when there is one. A sink
+// that fails loses that second's batch, never a request.
+import type { Gauge } from 'prom-client';
+import { DayRecord, dayNumber, summarizeDays, type LedgerDelta, type LedgerSummary } from './ledger-day.ts';
+import type { AccountUsage, UsageRegistry } from './usage.ts';
+
+/** Days kept in-process (the report's default period is 7). */
+const MEMORY_DAYS = 8;
+const FLUSH_MS = 1000;
+
+/** Where batches go fleet-wide. Answers per account the fleet's distinct identities today, when known. */
+export interface LedgerSink {
+  write(batch: readonly LedgerDelta[], wallMs: number): Promise<ReadonlyMap<string, number>>;
+  close(): Promise<void>;
+}
+
+/** What the last pass took from one account's usage counters. */
+class Cursor {
+  requests = 0;
+  offScenario = 0;
+  /** Last wall second whose count was handed over. */
+  second: number;
+  lastSeen = -1;
+  readonly rejections = new Map<string, number>();
+  readonly routes = new Map<string, number>();
+  constructor(second: number) {
+    this.second = second;
+  }
+}
+
+class AccountDays {
+  readonly days = new Map<number, DayRecord>();
+  fleetIdentities = 0;
+
+  day(day: number): DayRecord {
+    let record = this.days.get(day);
+    if (record === undefined) {
+      record = new DayRecord();
+      this.days.set(day, record);
+      for (const d of this.days.keys()) if (d <= day - MEMORY_DAYS) this.days.delete(d);
+    }
+    return record;
+  }
+}
+
+export interface LedgerOptions {
+  readonly sink?: LedgerSink | null;
+  /** sluice_account_identities{account}. */
+  readonly identitiesGauge?: Gauge<'account'>;
+  readonly onSinkError?: (error: unknown) => void;
+}
+
+export class Ledger {
+  private readonly usage: UsageRegistry;
+  private readonly sink: LedgerSink | null;
+  private readonly gauge: Gauge<'account'> | null;
+  private readonly onSinkError: (error: unknown) => void;
+  private readonly cursors = new WeakMap<AccountUsage, Cursor>();
+  private readonly registered = new Map<string, AccountDays>();
+  private readonly unregistered = new Map<string, AccountDays>();
+  private readonly gauged = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private sending: Promise<unknown> = Promise.resolve();
+  /** Batches the sink failed to take (lost, by design). */
+  droppedBatches = 0;
+
+  constructor(usage: UsageRegistry, options: LedgerOptions = {}) {
+    this.usage = usage;
+    this.sink = options.sink ?? null;
+    this.gauge = options.identitiesGauge ?? null;
+    this.onSinkError = options.onSinkError ?? (() => {});
+  }
+
+  get fleet(): boolean {
+    return this.sink !== null;
+  }
+
+  start(): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => this.flush(), FLUSH_MS);
+    this.timer.unref();
+  }
+
+  /** Takes what the accounts' counters gained since the last pass; one sink write for all. */
+  flush(): void {
+    const wall = this.usage.clock.now() + this.usage.wallOffsetMs;
+    const current = Math.floor(wall / 1000);
+    const batch: LedgerDelta[] = [];
+    for (const usage of this.usage.all()) this.take(usage, true, current, wall, batch);
+    for (const usage of this.usage.unregisteredAll()) this.take(usage, false, current, wall, batch);
+    this.updateGauge(wall);
+    if (this.sink === null || batch.length === 0) return;
+    const sink = this.sink;
+    // One write in flight at a time: a slow Redis costs batches, never a pile of writes.
+    this.sending = this.sending.then(() =>
+      sink.write(batch, wall).then(
+        (fleet) => {
+          for (const [id, n] of fleet) {
+            const days = this.registered.get(id);
+            if (days !== undefined) days.fleetIdentities = n;
+          }
+        },
+        (error: unknown) => {
+          this.droppedBatches++;
+          this.onSinkError(error);
+        },
+      ),
+    );
+  }
+
+  /** The ledger of `id` over the last `days` UTC days (today included). */
+  summary(id: string, days: number, registered = true): LedgerSummary {
+    const account = (registered ? this.registered : this.unregistered).get(id);
+    const today = dayNumber(this.usage.clock.now() + this.usage.wallOffsetMs);
+    const records: [number, DayRecord][] = [];
+    for (let d = today - Math.max(1, days) + 1; d <= today; d++) {
+      const r = account?.days.get(d);
+      if (r !== undefined) records.push([d, r]);
+    }
+    return summarizeDays(records, days);
+  }
+
+  /** Names unregistered callers sent, with their ledgers; busiest first. */
+  unregisteredNames(): string[] {
+    return [...this.unregistered.keys()];
+  }
+
+  async close(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.flush();
+    await this.sending;
+    await this.sink?.close();
+  }
+
+  private take(usage: AccountUsage, registered: boolean, current: number, wall: number, batch: LedgerDelta[]): void {
+    let cursor = this.cursors.get(usage);
+    if (cursor === undefined) {
+      cursor = new Cursor(current - 1 - 8);
+      this.cursors.set(usage, cursor);
+    }
+    const seconds: [number, number][] = [];
+    for (let s = Math.max(cursor.second + 1, current - 8); s < current; s++) {
+      const n = usage.countAt(s);
+      if (n > 0) seconds.push([s, n]);
+    }
+    cursor.second = current - 1;
+    const requests = usage.requests - cursor.requests;
+    const offScenario = usage.offScenario - cursor.offScenario;
+    const rejections = differences(usage.rejectionTotals(), cursor.rejections);
+    const routes = differences(usage.routeTotals(), cursor.routes);
+    const identities = [...usage.pendingIdentities];
+    usage.pendingIdentities.clear();
+    cursor.requests = usage.requests;
+    cursor.offScenario = usage.offScenario;
+    if (requests === 0 && rejections.length === 0 && identities.length === 0 && seconds.length === 0) return;
+    const lastSeenWall = usage.lastSeen < 0 ? -1 : usage.lastSeen + this.usage.wallOffsetMs;
+    const lastSeen = lastSeenWall > cursor.lastSeen ? lastSeenWall : -1;
+    cursor.lastSeen = Math.max(cursor.lastSeen, lastSeenWall);
+    const firstSeen = seconds.length > 0 ? Math.min(seconds[0][0] * 1000, lastSeen < 0 ? Infinity : lastSeen) : lastSeen >= 0 ? lastSeen : wall;
+    const delta: LedgerDelta = {
+      id: usage.id,
+      registered,
+      requests,
+      offScenario,
+      rejections,
+      routes,
+      identities,
+      seconds,
+      firstSeen,
+      lastSeen: lastSeen >= 0 ? lastSeen : wall,
+    };
+    batch.push(delta);
+    const table = registered ? this.registered : this.unregistered;
+    let days = table.get(usage.id);
+    if (days === undefined) {
+      days = new AccountDays();
+      table.set(usage.id, days);
+    }
+    // Seconds fall on their own day; the rest on the day of the pass.
+    const today = dayNumber(wall);
+    const byDay = new Map<number, [number, number][]>();
+    for (const entry of seconds) {
+      const d = dayNumber(entry[0] * 1000);
+      let list = byDay.get(d);
+      if (list === undefined) byDay.set(d, (list = []));
+      list.push(entry);
+    }
+    days.day(today).add(delta, byDay.get(today) ?? []);
+    for (const [d, list] of byDay) if (d !== today) days.day(d).add({ ...delta, requests: 0, offScenario: 0, rejections: [], routes: [], identities: [] }, list);
+  }
+
+  private updateGauge(wall: number): void {
+    if (this.gauge === null) return;
+    const today = dayNumber(wall);
+    const seen = new Set<string>();
+    for (const usage of this.usage.all()) {
+      const days = this.registered.get(usage.id);
+      const local = days?.days.get(today)?.hll.count() ?? 0;
+      this.gauge.labels(usage.id).set(Math.max(local, days?.fleetIdentities ?? 0));
+      seen.add(usage.id);
+    }
+    for (const id of this.gauged) if (!seen.has(id)) this.gauge.remove(id);
+    this.gauged.clear();
+    for (const id of seen) this.gauged.add(id);
+  }
+}
+
+/** What `totals` gained over `taken`; `taken` is brought up to date. */
+function differences(totals: ReadonlyMap<string, number>, taken: Map<string, number>): [string, number][] {
+  const out: [string, number][] = [];
+  for (const [name, total] of totals) {
+    const before = taken.get(name) ?? 0;
+    if (total > before) {
+      out.push([name, total - before]);
+      taken.set(name, total);
+    }
+  }
+  return out;
+}
