@@ -15,9 +15,11 @@ type WriteScript = (numberOfKeys: number, ...args: (string | number)[]) => Promi
 /** Most unregistered names kept per day in the index. */
 const INDEX_SIZE = 100;
 
-function ledgerClient(rules: StoreRules, timeoutMs: number): RedisClient {
+/** `offlineQueue`: the report's reader waits for the connection; the sidecar's writer never does. */
+function ledgerClient(rules: StoreRules, timeoutMs: number, offlineQueue = false): RedisClient {
   return createRedisClient(rules, {
     commandTimeoutMs: timeoutMs,
+    offlineQueue,
     scripts: { sluiceLedgerWrite: { lua: LEDGER_WRITE_LUA } },
     connectionName: 'sluice-ledger',
   });
@@ -90,7 +92,7 @@ export class RedisLedgerReader {
   private readonly client: RedisClient;
 
   constructor(rules: StoreRules) {
-    this.client = ledgerClient(rules, 5000);
+    this.client = ledgerClient(rules, 5000, true);
   }
 
   /** The ledger of `id` over `days` UTC days ending with the day of `wallMs`. */
