@@ -2,7 +2,7 @@
 // and day in 1 KiB, within a few percent, exact-ish for the handful of identities that matter
 // (linear counting below 2.5 m). The Redis ledger uses Redis's own PFADD/PFCOUNT instead.
 
-const P = 10;
+const P = 11;
 const M = 1 << P;
 const ALPHA = 0.7213 / (1 + 1.079 / M);
 

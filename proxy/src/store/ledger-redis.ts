@@ -21,6 +21,8 @@ function ledgerClient(rules: StoreRules, timeoutMs: number, offlineQueue = false
     commandTimeoutMs: timeoutMs,
     offlineQueue,
     scripts: { sluiceLedgerWrite: { lua: LEDGER_WRITE_LUA } },
+    // Its key count comes first in its arguments: auto-pipelining would take that for a key.
+    notAutoPipelined: ['sluiceLedgerWrite'],
     connectionName: 'sluice-ledger',
   });
 }
