@@ -4,6 +4,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { listen } from '../listen.ts';
+import { ADMIN_PAGE_HTML } from './page.ts';
 
 export interface AdminSources {
   readonly registry: Registry;
@@ -54,6 +55,8 @@ export class AdminServer {
     const path = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
     if (path === '/healthz') return sendJson(res, 200, { status: 'alive' });
+    // The page holds no data (it reads the endpoints below, with the token the operator types).
+    if (path === '/' && (method === 'GET' || method === 'HEAD')) return sendPage(res);
     if (!this.authorized(req)) return sendJson(res, 401, { error: 'admin token required (Authorization: Bearer ...)' });
     if (path === '/readyz') {
       return this.sources.ready() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' });
@@ -98,6 +101,19 @@ export class AdminServer {
       this.server.close(() => resolve());
     });
   }
+}
+
+const PAGE = Buffer.from(ADMIN_PAGE_HTML);
+
+function sendPage(res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': PAGE.length,
+    'cache-control': 'no-store',
+    // Nothing but this page and its own origin's endpoints.
+    'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : PAGE);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
