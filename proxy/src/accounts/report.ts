@@ -125,7 +125,9 @@ export function suggestionLines(report: AccountsReport, rulesFlag: string | null
   return report.accounts.map((r) => {
     if (r.peak_rps <= 0) return `# ${r.id}: no calls in the last ${report.days} day(s); quota ${r.quota ?? 'none'} left as is`;
     const rate = suggestedRate(r.peak_rps);
-    return `sluice accounts set-quota ${r.id} ${rate}/s${rules}   # peak ${r.peak_rps}/s, now ${r.quota ?? 'no quota'}`;
+    // The peak counts every call, refused ones too: a throttled account's peak is its demand.
+    const note = r.flags.includes('throttled') ? '; throttled: the peak includes refused calls, check before raising' : '';
+    return `sluice accounts set-quota ${r.id} ${rate}/s${rules}   # peak ${r.peak_rps}/s, now ${r.quota ?? 'no quota'}${note}`;
   });
 }
 

@@ -95,6 +95,11 @@ test('sluice demo runs the five phases, shows why requests were refused, and end
   assert.match(output, /http:\/\/127\.0\.0\.1:\d+\/metrics/);
   assert.match(output, /dashboards\/sluice\.json/);
   assert.match(output, /sluice_rejections_total\{[^}]*reason="account_quota"\}/);
+  // The accounts report of the tour's own traffic: booking-app's key is reused by a second service.
+  assert.match(output, /Who really called with each account/);
+  assert.match(output, /^ {2}booking-app .*2 \(hotel-checkout, price-scraper\).*shared/m);
+  assert.match(output, /^ {2}fraud-check .*throttled/m);
+  assert.match(output, /sluice accounts set-quota order-center \d+\/s/);
 });
 
 test('Ctrl-C ends the tour early, cleanly, with a summary', { timeout: DEADLINE_MS }, async () => {
