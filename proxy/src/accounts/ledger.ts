@@ -21,6 +21,7 @@ export interface LedgerSink {
 class Cursor {
   requests = 0;
   offScenario = 0;
+  rejectionCount = 0;
   /** Last wall second whose count was handed over. */
   second: number;
   lastSeen = -1;
@@ -33,7 +34,9 @@ class Cursor {
 
 class AccountDays {
   readonly days = new Map<number, DayRecord>();
+  /** The fleet's distinct identities on `fleetDay`, as the sink last answered. */
   fleetIdentities = 0;
+  fleetDay = -1;
 
   day(day: number): DayRecord {
     let record = this.days.get(day);
@@ -94,13 +97,16 @@ export class Ledger {
     this.updateGauge(wall);
     if (this.sink === null || batch.length === 0) return;
     const sink = this.sink;
+    const day = dayNumber(wall);
     // One write in flight at a time: a slow Redis costs batches, never a pile of writes.
     this.sending = this.sending.then(() =>
       sink.write(batch, wall).then(
         (fleet) => {
           for (const [id, n] of fleet) {
             const days = this.registered.get(id);
-            if (days !== undefined) days.fleetIdentities = n;
+            if (days === undefined) continue;
+            days.fleetIdentities = n;
+            days.fleetDay = day;
           }
         },
         (error: unknown) => {
@@ -142,8 +148,20 @@ export class Ledger {
       cursor = new Cursor(current - 1 - 8);
       this.cursors.set(usage, cursor);
     }
+    const from = Math.max(cursor.second + 1, current - 8);
+    // Idle since the last pass (the usual case for most accounts): nothing to take, nothing made.
+    if (
+      usage.requests === cursor.requests &&
+      usage.rejectionCount === cursor.rejectionCount &&
+      usage.pendingIdentities.size === 0 &&
+      (usage.lastSeen < 0 || Math.floor((usage.lastSeen + this.usage.wallOffsetMs) / 1000) < from)
+    ) {
+      cursor.second = current - 1;
+      return;
+    }
+    cursor.rejectionCount = usage.rejectionCount;
     const seconds: [number, number][] = [];
-    for (let s = Math.max(cursor.second + 1, current - 8); s < current; s++) {
+    for (let s = from; s < current; s++) {
       const n = usage.countAt(s);
       if (n > 0) seconds.push([s, n]);
     }
@@ -200,7 +218,8 @@ export class Ledger {
     for (const usage of this.usage.all()) {
       const days = this.registered.get(usage.id);
       const local = days?.days.get(today)?.hll.count() ?? 0;
-      this.gauge.labels(usage.id).set(Math.max(local, days?.fleetIdentities ?? 0));
+      const fleet = days !== undefined && days.fleetDay === today ? days.fleetIdentities : 0;
+      this.gauge.labels(usage.id).set(Math.max(local, fleet));
       seen.add(usage.id);
     }
     for (const id of this.gauged) if (!seen.has(id)) this.gauge.remove(id);

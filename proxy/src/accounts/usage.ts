@@ -79,6 +79,8 @@ export class AccountUsage {
   readonly pendingIdentities = new Map<string, number>();
   /** Identities not held because the pending map was full. */
   identitiesDropped: number;
+  /** Rejections of every reason since start (lets the ledger skip an idle account cheaply). */
+  rejectionCount: number;
 
   constructor(id: string, maxRoutes: number, maxSources: number, offsetMs = 0) {
     this.id = id;
@@ -92,6 +94,7 @@ export class AccountUsage {
     this.maxSources = maxSources;
     this.offsetMs = offsetMs;
     this.identitiesDropped = 0;
+    this.rejectionCount = 0;
   }
 
   /** One request from `address` at clock time `now`. */
@@ -117,6 +120,7 @@ export class AccountUsage {
 
   rejected(reason: string): void {
     this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + 1);
+    this.rejectionCount++;
   }
 
   /** The calling identity of the request just seen (for the ledger; '' when none was present). */
