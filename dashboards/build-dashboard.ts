@@ -236,11 +236,11 @@ const SECTIONS: readonly Section[] = [
         type: 'timeseries',
         title: 'Top shared accounts (distinct calling identities today)',
         description:
-          'sluice_account_identities above 1: the accounts several services call with (fleet-wide with a shared ' +
-          'store). A step up is a new service using the account: see the SluiceAccountNewIdentity alert.',
-        queries: [
-          { expr: `topk(10, max by (account) (sluice_account_identities${sel(ACCOUNT)}) > 1)`, legend: '{{account}}' },
-        ],
+          'sluice_account_identities of the 10 accounts with the most calling identities today (fleet-wide with a ' +
+          'shared store); above 1, several services call with the account. A step up is a new service using it: ' +
+          'see the SluiceAccountNewIdentity alert.',
+        queries: [{ expr: `topk(10, max by (account) (sluice_account_identities${sel(ACCOUNT)}))`, legend: '{{account}}' }],
+        limitLine: 1,
         unit: 'short',
         min: 0,
         w: 14,
