@@ -66,6 +66,7 @@ export class Ledger {
   private readonly unregistered = new Map<string, AccountDays>();
   private readonly gauged = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private passes = 0;
   private sending: Promise<unknown> = Promise.resolve();
   /** Batches the sink failed to take (lost, by design). */
   droppedBatches = 0;
@@ -95,6 +96,7 @@ export class Ledger {
     for (const usage of this.usage.all()) this.take(usage, true, current, wall, batch);
     for (const usage of this.usage.unregisteredAll()) this.take(usage, false, current, wall, batch);
     this.updateGauge(wall);
+    if (++this.passes % 60 === 0) this.prune(dayNumber(wall));
     if (this.sink === null || batch.length === 0) return;
     const sink = this.sink;
     const day = dayNumber(wall);
@@ -209,6 +211,16 @@ export class Ledger {
     }
     days.day(today).add(delta, byDay.get(today) ?? []);
     for (const [d, list] of byDay) if (d !== today) days.day(d).add({ ...delta, requests: 0, offScenario: 0, rejections: [], routes: [], identities: [] }, list);
+  }
+
+  /** Forgets accounts and names whose every kept day is past the in-process retention. */
+  private prune(today: number): void {
+    for (const table of [this.registered, this.unregistered]) {
+      for (const [id, account] of table) {
+        for (const d of account.days.keys()) if (d <= today - MEMORY_DAYS) account.days.delete(d);
+        if (account.days.size === 0) table.delete(id);
+      }
+    }
   }
 
   private updateGauge(wall: number): void {

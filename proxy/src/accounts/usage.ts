@@ -21,6 +21,9 @@ export interface UsageOptions {
   readonly maxUnregistered?: number;
 }
 
+/** An unregistered name not seen for this long may make room for a new one. */
+const STALE_UNREGISTERED_MS = 86_400_000;
+
 /** Most distinct identities held between two ledger flushes per account (about a second). */
 const MAX_PENDING_IDENTITIES = 256;
 
@@ -207,6 +210,7 @@ export class UsageRegistry {
   private readonly tried = new Map<string, AccountUsage>();
   /** Attempts under names not held because `tried` was full. */
   unregisteredOverflow = 0;
+  private lastForget = Number.NEGATIVE_INFINITY;
 
   constructor(clock: Clock = systemClock, options: UsageOptions = {}) {
     this.clock = clock;
@@ -223,7 +227,7 @@ export class UsageRegistry {
   unregistered(name: string): AccountUsage | null {
     let usage = this.tried.get(name);
     if (usage === undefined) {
-      if (this.tried.size >= this.maxUnregistered) {
+      if (this.tried.size >= this.maxUnregistered && !this.forgetStaleUnregistered()) {
         this.unregisteredOverflow++;
         return null;
       }
@@ -231,6 +235,19 @@ export class UsageRegistry {
       this.tried.set(name, usage);
     }
     return usage;
+  }
+
+  /**
+   * Makes room among the unregistered names by forgetting those not seen for a day (their ledger
+   * days stay with the ledger). Looks at most once a second: a flood of made-up names costs a
+   * map lookup each, not a scan.
+   */
+  private forgetStaleUnregistered(): boolean {
+    const now = this.clock.now();
+    if (now - this.lastForget < 1000) return false;
+    this.lastForget = now;
+    for (const [name, usage] of this.tried) if (now - usage.lastSeen > STALE_UNREGISTERED_MS) this.tried.delete(name);
+    return this.tried.size < this.maxUnregistered;
   }
 
   /** Every account's usage, registered (and the shared unknown one) first. */

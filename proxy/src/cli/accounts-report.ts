@@ -46,9 +46,11 @@ export async function reportCommand(args: readonly string[], output: CommandOutp
     output.err(`sluice accounts report: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
-  if (flags.get('json')?.[0] === 'true') output.out(JSON.stringify(report, null, 2));
-  else if (flags.get('suggest-quotas')?.[0] !== 'true') for (const line of reportTable(report)) output.out(line);
-  if (flags.get('suggest-quotas')?.[0] === 'true') for (const line of suggestionLines(report, rulesFlag)) output.out(line);
+  const suggest = flags.get('suggest-quotas')?.[0] === 'true';
+  if (flags.get('json')?.[0] === 'true') {
+    output.out(JSON.stringify(suggest ? { ...report, suggestions: suggestionLines(report, rulesFlag) } : report, null, 2));
+  } else if (suggest) for (const line of suggestionLines(report, rulesFlag)) output.out(line);
+  else for (const line of reportTable(report)) output.out(line);
   return 0;
 }
 

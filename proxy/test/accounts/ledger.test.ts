@@ -105,8 +105,12 @@ describe('caller ledger', () => {
     assert.equal(ledger.summary('ghost-app', 1, false).identities, 1);
     assert.deepEqual(ledger.unregisteredNames(), ['ghost-app']);
     const small = new UsageRegistry(clock, { maxUnregistered: 2 });
-    for (const name of ['x', 'y', 'z']) small.unregistered(name);
+    for (const name of ['x', 'y', 'z']) small.unregistered(name)?.seen(clock.now(), '10.0.0.9');
     assert.equal(small.unregisteredOverflow, 1);
+    // A day later, names nobody sent since make room for new ones.
+    clock.advance(86_400_000 + 1000);
+    assert.ok(small.unregistered('z'));
+    assert.deepEqual([...small.unregisteredAll()].map((u) => u.id), ['z']);
   });
 
   it('a sink that fails drops its batch and never throws', async () => {
