@@ -36,7 +36,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .flag.unused { background: #e2e8f0; color: #4a5568; }
 .st { font-weight: 600; }
 .st.closed, .st.true, .st.healthy, .st.up { color: var(--ok); }
-.st.open, .st.false, .st.unhealthy, .st.down { color: var(--bad); }
+.st.open, .st.false, .st.unhealthy, .st.down, .st.ejected { color: var(--bad); }
 .st.half-open { color: var(--warn); }
 .empty { color: var(--dim); font-style: italic; }
 form[hidden] { display: none; }
@@ -173,11 +173,13 @@ button.plain { background: #fff; color: var(--accent); }
       return [k, function (row) {
         var v = row[k];
         if (k === 'state' || k === 'healthy' || k === 'up') return stateCell(v);
-        if (Array.isArray(v)) return v.map(function (item) { return item && typeof item === 'object' ? summary(item) : String(item); }).join('; ');
+        if (Array.isArray(v)) return cut(v.map(function (item) { return item && typeof item === 'object' ? summary(item) : String(item); }).join('; '));
         return v;
       }, typeof list[0][k] === 'number'];
     }), list);
   }
+
+  function cut(s) { return s.length > 200 ? s.slice(0, 199) + '…' : s; }
 
   function summary(obj) {
     return Object.keys(obj).map(function (k) { return k + '=' + text(obj[k]); }).join(' ');
@@ -277,18 +279,55 @@ button.plain { background: #fff; color: var(--accent); }
         el('div', { className: 'small', text: 'last change: ' + text(sw.source) + ' ' + text(sw.at) + (sw.warnings && sw.warnings.length ? ' · ' + sw.warnings.join('; ') : '') }),
       ]);
     },
+    clusters: function (body) {
+      var list = body.clusters;
+      if (!Array.isArray(list) || list.some(function (c) { return !Array.isArray(c.endpoints); })) return generic(body);
+      var rows = [];
+      list.forEach(function (c) {
+        c.endpoints.forEach(function (e, i) { rows.push({ cluster: i === 0 ? c.name : '', balance: i === 0 ? c.balance : '', e: e }); });
+      });
+      return table([
+        ['cluster', function (r) { return el('b', { text: r.cluster }); }],
+        ['balance', function (r) { return r.balance; }],
+        ['endpoint', function (r) { return r.e.url; }],
+        ['health', function (r) { return stateCell(r.e.ejected ? 'ejected' : r.e.healthy === false ? 'unhealthy' : 'healthy'); }],
+        ['in flight', function (r) { return r.e.inFlight; }, true],
+        ['ejections', function (r) { return r.e.ejections; }, true],
+      ], rows, 'no clusters');
+    },
     faults: function (body) {
       document.getElementById('fault-form').hidden = false;
-      var list = body.faults || body.drills || (Array.isArray(body) ? body : []);
-      var node = generic({ faults: list });
+      var list = body.faults || (Array.isArray(body) ? body : []);
       if (list.length === 0) return el('div', { className: 'empty', text: 'no drill running' });
-      var rows = node.querySelectorAll('tbody tr');
-      list.forEach(function (f, i) {
-        var b = el('button', { className: 'plain', type: 'button', text: 'End' });
-        b.addEventListener('click', function () { send('DELETE', '/admin/faults/' + encodeURIComponent(f.name)).then(refresh); });
-        if (rows[i]) rows[i].appendChild(el('td', null, [b]));
-      });
-      return node;
+      return table([
+        ['drill', function (f) { return el('b', { text: f.name }); }],
+        ['from', function (f) { return f.origin; }],
+        ['applies to', function (f) { return [f.cluster, f['class'], f.header].filter(function (x) { return x; }).join(' · ') || 'all traffic'; }],
+        ['delay', function (f) { return f.delay_ms ? f.delay_ms + ' ms × ' + f.delay_percent + '%' : ''; }],
+        ['abort', function (f) { return f.abort ? f.abort + ' × ' + f.abort_percent + '%' : ''; }],
+        ['until', function (f) { return when(f.until); }],
+        ['', function (f) {
+          if (f.origin !== 'admin') return el('span', { className: 'small', text: 'in the rules files' });
+          var b = el('button', { className: 'plain', type: 'button', text: 'End' });
+          b.addEventListener('click', function () { send('DELETE', '/admin/faults/' + encodeURIComponent(f.name)).then(function (a) { report('fault-msg', a, 'drill ended'); }); });
+          return b;
+        }],
+      ], list);
+    },
+    mirrors: function (body) {
+      var list = body.mirrors;
+      if (!Array.isArray(list)) return generic(body);
+      return table([
+        ['mirror', function (m) { return el('b', { text: m.name }); }],
+        ['copies', function (m) { return m.from + ' → ' + m.to + ' (' + m.percent + '%)'; }],
+        ['match / mismatch / error / dropped', function (m) {
+          var c = m.counts || {};
+          return [c.match, c.mismatch, c.error, c.dropped].map(function (n) { return n === undefined ? '–' : String(n); }).join(' / ');
+        }],
+        ['latest mismatches', function (m) {
+          return (m.recent_mismatches || []).slice(0, 3).map(function (x) { return x && typeof x === 'object' ? summary(x) : String(x); }).join('; ') || 'none';
+        }],
+      ], list, 'no mirrors');
     },
   };
 

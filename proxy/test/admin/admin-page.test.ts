@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ADMIN_PAGE_HTML } from '../../src/admin/page.ts';
 import { Sidecar } from '../../src/sidecar.ts';
 import { adminJson } from '../helpers/admin.ts';
 import { driveLedgerTraffic, ledgerRules } from '../helpers/ledger-scenario.ts';
+import { startHttpServer, type TestServer } from '../helpers/servers.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { startFakeCluster, type FakeCluster } from '../helpers/upstreams.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -183,6 +185,101 @@ describe('admin page off loopback', () => {
     await page.waitForSelector('#switch-msg:text-is("switched")', { timeout: 5000 });
     assert.equal(sidecar.reloader.current?.switchMap.get('primary'), 'backup');
     console.log('with the token: accounts shown, switch primary → backup applied');
+    await page.close();
+  });
+});
+
+describe('admin page with every section present', () => {
+  // A stand-in admin port answering every endpoint the page reads, in the shapes the sidecar's
+  // endpoints have (clusters, adaptive limits, drills and mirrors included), and recording posts.
+  let server: TestServer;
+  let browser: Browser;
+  const posted: { method: string; path: string; body: string }[] = [];
+  const views: Record<string, unknown> = {
+    '/admin/rules': { version: 'abcdef0123456789', loaded_at: '2026-12-02T00:00:00.000Z', files: [], last_error: null, store: { kind: 'redis', up: true }, switch: { current: {}, source: 'rules', instance: null, at: null, warnings: [] } },
+    '/admin/accounts': { accounts: [], unregistered: [] },
+    '/admin/breakers': { breakers: [] },
+    '/admin/hotkeys': { rules: [] },
+    '/admin/clusters': {
+      clusters: [
+        { name: 'primary', balance: 'least_request', endpoints: [
+          { url: 'http://10.0.0.1:8080', healthy: true, inFlight: 3, ejected: false, ejections: 0 },
+          { url: 'http://10.0.0.2:8080', healthy: false, inFlight: 0, ejected: false, ejections: 1 },
+        ] },
+      ],
+    },
+    '/admin/adaptive': { clusters: [{ cluster: 'primary', algorithm: 'gradient', limit: 37, inflight: 12, noload_ms: 4.2 }] },
+    '/admin/faults': { faults: [
+      { name: 'db-outage-drill', origin: 'admin', cluster: 'primary', delay_ms: 300, delay_percent: 50, abort: null, abort_percent: 0, until: '2026-12-02T01:00:00.000Z' },
+      { name: 'weekly-drill', origin: 'rules', cluster: 'backup', delay_ms: 0, delay_percent: 0, abort: 503, abort_percent: 10, until: null },
+    ] },
+    '/admin/mirrors': { mirrors: [{ name: 'mysql-check', from: 'primary', to: 'mysql-new', percent: 10, counts: { match: 950, mismatch: 3, error: 1, dropped: 0 }, recent_mismatches: [{ route: 'GET /members/*', paths: ['/level'] }] }] },
+  };
+
+  before(async () => {
+    server = await startHttpServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (path === '/') {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(ADMIN_PAGE_HTML);
+          return;
+        }
+        if (req.method !== 'GET') {
+          posted.push({ method: req.method ?? '', path, body });
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+          return;
+        }
+        const view = views[path];
+        if (view === undefined) res.writeHead(404).end('{}');
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(view));
+      });
+    });
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('shows clusters and endpoints, adaptive limits, drills and mirrors, and starts and ends a drill', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`http://127.0.0.1:${server.port}/`);
+    const clusters = await sectionText(page, 'clusters');
+    assert.equal(clusters.state, 'ok');
+    assert.match(clusters.text, /primary\s+least_request\s+http:\/\/10\.0\.0\.1:8080\s+healthy/);
+    assert.match(clusters.text, /http:\/\/10\.0\.0\.2:8080\s+unhealthy/);
+    const adaptive = await sectionText(page, 'adaptive');
+    assert.match(adaptive.text, /gradient\s+37\s+12/);
+    const faults = await sectionText(page, 'faults');
+    assert.match(faults.text, /db-outage-drill\s+admin\s+primary\s+300 ms × 50%/);
+    assert.match(faults.text, /weekly-drill\s+rules.*in the rules files/);
+    const mirrors = await sectionText(page, 'mirrors');
+    assert.match(mirrors.text, /mysql-check\s+primary → mysql-new \(10%\)\s+950 \/ 3 \/ 1 \/ 0/);
+    assert.match(mirrors.text, /route=GET \/members\/\*/);
+    console.log(`every section present:\n${[clusters, adaptive, faults, mirrors].map((s) => s.text).join('\n')}`);
+
+    await page.fill('#fault-form input[name=name]', 'primary-slow-drill');
+    await page.fill('#fault-form input[name=cluster]', 'primary');
+    await page.fill('#fault-form input[name=delay]', '300ms');
+    await page.fill('#fault-form input[name=delay_percent]', '50');
+    await page.fill('#fault-form input[name=ttl]', '5m');
+    await page.click('#fault-form button[type=submit]');
+    await page.waitForSelector('#fault-msg:text-is("drill started")', { timeout: 5000 });
+    await page.click('section#faults button:text-is("End")');
+    await page.waitForSelector('#fault-msg:text-is("drill ended")', { timeout: 5000 });
+    assert.deepEqual(
+      posted.map((p) => [p.method, p.path, p.body === '' ? null : JSON.parse(p.body)]),
+      [
+        ['POST', '/admin/faults', { name: 'primary-slow-drill', cluster: 'primary', delay: '300ms', ttl: '5m', delay_percent: 50 }],
+        ['DELETE', '/admin/faults/db-outage-drill', null],
+      ],
+    );
+    const shot = join(tmpdir(), 'sluice-admin-page-all-sections.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`screenshot ${shot}`);
     await page.close();
   });
 });
