@@ -8,6 +8,8 @@ const ALPHA = 0.7213 / (1 + 1.079 / M);
 
 export class HyperLogLog {
   readonly registers = new Uint8Array(M);
+  /** The last count, until a register changes: the gauge and the admin views ask every second. */
+  private counted = 0;
 
   add(value: string): void {
     const h = hash32(value);
@@ -15,15 +17,28 @@ export class HyperLogLog {
     // Rank of the first 1 bit in the remaining 32 - P bits (1-based); all zeros ranks 32 - P + 1.
     const rest = (h << P) | (1 << (P - 1));
     const rank = Math.clz32(rest) + 1;
-    if (rank > this.registers[index]) this.registers[index] = rank;
+    if (rank > this.registers[index]) {
+      this.registers[index] = rank;
+      this.counted = -1;
+    }
   }
 
   /** Union into this one. */
   merge(other: HyperLogLog): void {
-    for (let i = 0; i < M; i++) if (other.registers[i] > this.registers[i]) this.registers[i] = other.registers[i];
+    for (let i = 0; i < M; i++) {
+      if (other.registers[i] > this.registers[i]) {
+        this.registers[i] = other.registers[i];
+        this.counted = -1;
+      }
+    }
   }
 
   count(): number {
+    if (this.counted < 0) this.counted = this.estimate();
+    return this.counted;
+  }
+
+  private estimate(): number {
     let sum = 0;
     let zeros = 0;
     for (let i = 0; i < M; i++) {

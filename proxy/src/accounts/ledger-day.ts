@@ -98,7 +98,8 @@ export function summarizeDays(records: readonly (readonly [number, DayRecord])[]
   const rejections = new Map<string, number>();
   const routes = new Map<string, number>();
   const identities = new Map<string, number>();
-  const hll = new HyperLogLog();
+  // The union of several days; one day answers its own count.
+  const hll = records.length > 1 ? new HyperLogLog() : null;
   let requests = 0;
   let offScenario = 0;
   let peak = 0;
@@ -114,7 +115,7 @@ export function summarizeDays(records: readonly (readonly [number, DayRecord])[]
     for (const [k, n] of r.rejections) rejections.set(k, (rejections.get(k) ?? 0) + n);
     for (const [k, n] of r.routes) routes.set(k, (routes.get(k) ?? 0) + n);
     for (const [k, n] of r.identities) identities.set(k, (identities.get(k) ?? 0) + n);
-    hll.merge(r.hll);
+    hll?.merge(r.hll);
     perDay.push({ day: dayName(day), requests: r.requests, peak_rps: r.peak, identities: r.hll.count() });
   }
   return {
@@ -124,7 +125,8 @@ export function summarizeDays(records: readonly (readonly [number, DayRecord])[]
     rejections: Object.fromEntries(rejections),
     off_scenario: offScenario,
     routes: top(routes, TOP_ROUTES),
-    identities: hll.count(),
+    // One day: its own count (kept between changes), no union to build.
+    identities: hll !== null ? hll.count() : records.length === 1 ? records[0][1].hll.count() : 0,
     top_identities: top(identities, TOP_IDENTITIES),
     first_seen: first < 0 ? null : new Date(first).toISOString(),
     last_seen: last < 0 ? null : new Date(last).toISOString(),

@@ -17,6 +17,13 @@ export interface LedgerSink {
   close(): Promise<void>;
 }
 
+/** An account's sluice_account_identities series, the value it shows, and the pass that saw it. */
+interface GaugeChild {
+  readonly series: { set(value: number): void };
+  value: number;
+  pass: number;
+}
+
 /** What the last pass took from one account's usage counters. */
 class Cursor {
   requests = 0;
@@ -64,7 +71,8 @@ export class Ledger {
   private readonly cursors = new WeakMap<AccountUsage, Cursor>();
   private readonly registered = new Map<string, AccountDays>();
   private readonly unregistered = new Map<string, AccountDays>();
-  private readonly gauged = new Set<string>();
+  private readonly gauged = new Map<string, GaugeChild>();
+  private gaugePass = 0;
   private timer: NodeJS.Timeout | null = null;
   private passes = 0;
   private sending: Promise<unknown> = Promise.resolve();
@@ -224,19 +232,29 @@ export class Ledger {
   }
 
   private updateGauge(wall: number): void {
-    if (this.gauge === null) return;
+    const gauge = this.gauge;
+    if (gauge === null) return;
     const today = dayNumber(wall);
-    const seen = new Set<string>();
+    this.gaugePass++;
     for (const usage of this.usage.all()) {
       const days = this.registered.get(usage.id);
       const local = days?.days.get(today)?.hll.count() ?? 0;
       const fleet = days !== undefined && days.fleetDay === today ? days.fleetIdentities : 0;
-      this.gauge.labels(usage.id).set(Math.max(local, fleet));
-      seen.add(usage.id);
+      const value = Math.max(local, fleet);
+      let child = this.gauged.get(usage.id);
+      if (child === undefined) {
+        child = { series: gauge.labels(usage.id), value: -1, pass: 0 };
+        this.gauged.set(usage.id, child);
+      }
+      child.pass = this.gaugePass;
+      if (child.value !== value) child.series.set((child.value = value));
     }
-    for (const id of this.gauged) if (!seen.has(id)) this.gauge.remove(id);
-    this.gauged.clear();
-    for (const id of seen) this.gauged.add(id);
+    // Accounts no longer in the rules leave the metric.
+    for (const [id, child] of this.gauged) {
+      if (child.pass === this.gaugePass) continue;
+      gauge.remove(id);
+      this.gauged.delete(id);
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import type { LedgerDelta } from '../../src/accounts/ledger-day.ts';
 import { suggestedRate } from '../../src/accounts/report.ts';
 import { UsageRegistry } from '../../src/accounts/usage.ts';
 import { ManualClock } from '../../src/clock.ts';
+import { Metrics } from '../../src/metrics.ts';
 import { account, makeRules } from '../helpers/rules-fixture.ts';
 
 /** 2026-03-01T00:00:00Z, in ms: day boundaries fall on multiples of 86 400 000. */
@@ -126,5 +127,25 @@ describe('caller ledger', () => {
 
   it('suggests peak × 1.5 rounded up to two significant digits', () => {
     assert.deepEqual([0, 1, 50, 51, 133, 1234, 20000].map(suggestedRate), [1, 2, 75, 77, 200, 1900, 30000]);
+  });
+
+  it('sluice_account_identities follows today\'s count per account, and drops accounts no longer registered', async () => {
+    const clock = new ManualClock(0);
+    const usage = new UsageRegistry(clock, { wallOffsetMs: DAY0 });
+    const metrics = new Metrics({ defaultMetrics: false });
+    usage.define(makeRules({ accounts: [account({ id: 'a' }), account({ id: 'b' })] }).callers);
+    const ledger = new Ledger(usage, { identitiesGauge: metrics.accountIdentities });
+    for (const app of ['booking-web', 'coupon-batch', 'booking-web']) {
+      usage.of('a').seen(clock.now(), '10.0.0.1');
+      usage.of('a').identify(app);
+    }
+    clock.set(1200);
+    ledger.flush();
+    const values = async () =>
+      Object.fromEntries((await metrics.accountIdentities.get()).values.map((v) => [String(v.labels.account), v.value]));
+    assert.deepEqual(await values(), { a: 2, b: 0 });
+    usage.define(makeRules({ accounts: [account({ id: 'a' })] }).callers);
+    ledger.flush();
+    assert.deepEqual(await values(), { a: 2 });
   });
 });
