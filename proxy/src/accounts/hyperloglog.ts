@@ -5,6 +5,8 @@
 const P = 11;
 const M = 1 << P;
 const ALPHA = 0.7213 / (1 + 1.079 / M);
+/** 2^-rank for every rank a register can hold. */
+const INVERSE_POWERS = Float64Array.from({ length: 64 }, (_, r) => 2 ** -r);
 
 export class HyperLogLog {
   readonly registers = new Uint8Array(M);
@@ -42,7 +44,7 @@ export class HyperLogLog {
     let sum = 0;
     let zeros = 0;
     for (let i = 0; i < M; i++) {
-      sum += 2 ** -this.registers[i];
+      sum += INVERSE_POWERS[this.registers[i]];
       if (this.registers[i] === 0) zeros++;
     }
     const raw = (ALPHA * M * M) / sum;

@@ -73,6 +73,8 @@ export class Ledger {
   private readonly unregistered = new Map<string, AccountDays>();
   private readonly gauged = new Map<string, GaugeChild>();
   private gaugePass = 0;
+  private gaugeDay = -1;
+  private gaugeGeneration = -1;
   private timer: NodeJS.Timeout | null = null;
   private passes = 0;
   private sending: Promise<unknown> = Promise.resolve();
@@ -103,7 +105,7 @@ export class Ledger {
     const batch: LedgerDelta[] = [];
     for (const usage of this.usage.all()) this.take(usage, true, current, wall, batch);
     for (const usage of this.usage.unregisteredAll()) this.take(usage, false, current, wall, batch);
-    this.updateGauge(wall);
+    this.updateGauge(wall, batch);
     if (++this.passes % 60 === 0) this.prune(dayNumber(wall));
     if (this.sink === null || batch.length === 0) return;
     const sink = this.sink;
@@ -117,6 +119,7 @@ export class Ledger {
             if (days === undefined) continue;
             days.fleetIdentities = n;
             days.fleetDay = day;
+            this.setGauge(id, day);
           }
         },
         (error: unknown) => {
@@ -231,31 +234,44 @@ export class Ledger {
     }
   }
 
-  private updateGauge(wall: number): void {
+  /**
+   * sluice_account_identities: the accounts of this pass's batch; every account once a minute, when
+   * the UTC day turns (counts start again) and after a reload (dropping accounts no longer registered).
+   */
+  private updateGauge(wall: number, batch: readonly LedgerDelta[]): void {
     const gauge = this.gauge;
     if (gauge === null) return;
     const today = dayNumber(wall);
-    this.gaugePass++;
-    for (const usage of this.usage.all()) {
-      const days = this.registered.get(usage.id);
-      const local = days?.days.get(today)?.hll.count() ?? 0;
-      const fleet = days !== undefined && days.fleetDay === today ? days.fleetIdentities : 0;
-      const value = Math.max(local, fleet);
-      let child = this.gauged.get(usage.id);
-      if (child === undefined) {
-        child = { series: gauge.labels(usage.id), value: -1, pass: 0 };
-        this.gauged.set(usage.id, child);
-      }
-      child.pass = this.gaugePass;
-      if (child.value !== value) child.series.set((child.value = value));
+    if (today === this.gaugeDay && this.usage.generation === this.gaugeGeneration && this.passes % 60 !== 0) {
+      for (const delta of batch) if (delta.registered) this.setGauge(delta.id, today);
+      return;
     }
-    // Accounts no longer in the rules leave the metric.
+    this.gaugeDay = today;
+    this.gaugeGeneration = this.usage.generation;
+    this.gaugePass++;
+    for (const usage of this.usage.all()) this.setGauge(usage.id, today);
     for (const [id, child] of this.gauged) {
       if (child.pass === this.gaugePass) continue;
       gauge.remove(id);
       this.gauged.delete(id);
     }
   }
+
+  private setGauge(id: string, today: number): void {
+    if (this.gauge === null || !this.usage.has(id)) return;
+    const days = this.registered.get(id);
+    const local = days?.days.get(today)?.hll.count() ?? 0;
+    const fleet = days !== undefined && days.fleetDay === today ? days.fleetIdentities : 0;
+    const value = Math.max(local, fleet);
+    let child = this.gauged.get(id);
+    if (child === undefined) {
+      child = { series: this.gauge.labels(id), value: -1, pass: 0 };
+      this.gauged.set(id, child);
+    }
+    child.pass = this.gaugePass;
+    if (child.value !== value) child.series.set((child.value = value));
+  }
+
 }
 
 /** What `totals` gained over `taken`; `taken` is brought up to date. */
