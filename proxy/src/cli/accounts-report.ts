@@ -64,7 +64,8 @@ async function gather(rules: Rules, flags: ReadonlyMap<string, string[]>, days: 
         ? rules.store
         : null;
   if (store !== null) return fromRedis(rules, store, days);
-  return fromAdmin(rules, adminUrl ?? `http://${rules.server.admin}`, days);
+  // Where `sluice start` would put the admin port: SLUICE_ADMIN, else the rules' server.admin.
+  return fromAdmin(rules, adminUrl ?? `http://${process.env.SLUICE_ADMIN ?? rules.server.admin}`, days);
 }
 
 async function fromAdmin(rules: Rules, base: string, days: number): Promise<AccountsReport> {
