@@ -5,7 +5,7 @@
 // that fails loses that second's batch, never a request.
 import type { Gauge } from 'prom-client';
 import { DayRecord, dayNumber, summarizeDays, type LedgerDelta, type LedgerSummary } from './ledger-day.ts';
-import type { AccountUsage, UsageRegistry } from './usage.ts';
+import { USAGE_RING_SECONDS, type AccountUsage, type UsageRegistry } from './usage.ts';
 
 /** Days kept in-process (the report's default period is 7). */
 const MEMORY_DAYS = 8;
@@ -142,7 +142,7 @@ export class Ledger {
     return summarizeDays(records, days);
   }
 
-  /** Names unregistered callers sent, with their ledgers; busiest first. */
+  /** Names unregistered callers sent that the ledger holds, in the order first seen. */
   unregisteredNames(): string[] {
     return [...this.unregistered.keys()];
   }
@@ -156,29 +156,36 @@ export class Ledger {
   }
 
   private take(usage: AccountUsage, registered: boolean, current: number, wall: number, batch: LedgerDelta[]): void {
+    const delta = this.deltaOf(usage, registered, current, wall);
+    if (delta === null) return;
+    batch.push(delta);
+    this.addToDays(delta, wall);
+  }
+
+  /** What `usage` gained since the last pass (complete seconds only), or null when nothing. */
+  private deltaOf(usage: AccountUsage, registered: boolean, current: number, wall: number): LedgerDelta | null {
     let cursor = this.cursors.get(usage);
     if (cursor === undefined) {
-      cursor = new Cursor(current - 1 - 8);
+      cursor = new Cursor(current - 1 - USAGE_RING_SECONDS);
       this.cursors.set(usage, cursor);
     }
-    const from = Math.max(cursor.second + 1, current - 8);
+    const from = Math.max(cursor.second + 1, current - USAGE_RING_SECONDS);
+    cursor.second = current - 1;
     // Idle since the last pass (the usual case for most accounts): nothing to take, nothing made.
+    // A second still open at the last pass is taken now, so a request seen then still counts.
     if (
       usage.requests === cursor.requests &&
       usage.rejectionCount === cursor.rejectionCount &&
       usage.pendingIdentities.size === 0 &&
       (usage.lastSeen < 0 || Math.floor((usage.lastSeen + this.usage.wallOffsetMs) / 1000) < from)
     ) {
-      cursor.second = current - 1;
-      return;
+      return null;
     }
-    cursor.rejectionCount = usage.rejectionCount;
     const seconds: [number, number][] = [];
     for (let s = from; s < current; s++) {
       const n = usage.countAt(s);
       if (n > 0) seconds.push([s, n]);
     }
-    cursor.second = current - 1;
     const requests = usage.requests - cursor.requests;
     const offScenario = usage.offScenario - cursor.offScenario;
     const rejections = differences(usage.rejectionTotals(), cursor.rejections);
@@ -187,41 +194,37 @@ export class Ledger {
     usage.pendingIdentities.clear();
     cursor.requests = usage.requests;
     cursor.offScenario = usage.offScenario;
-    if (requests === 0 && rejections.length === 0 && identities.length === 0 && seconds.length === 0) return;
+    cursor.rejectionCount = usage.rejectionCount;
+    if (requests === 0 && rejections.length === 0 && identities.length === 0 && seconds.length === 0) return null;
+    // Last seen: the latest request not handed over yet, else (a bad key, say) the pass itself.
     const lastSeenWall = usage.lastSeen < 0 ? -1 : usage.lastSeen + this.usage.wallOffsetMs;
-    const lastSeen = lastSeenWall > cursor.lastSeen ? lastSeenWall : -1;
-    cursor.lastSeen = Math.max(cursor.lastSeen, lastSeenWall);
-    const firstSeen = seconds.length > 0 ? Math.min(seconds[0][0] * 1000, lastSeen < 0 ? Infinity : lastSeen) : lastSeen >= 0 ? lastSeen : wall;
-    const delta: LedgerDelta = {
-      id: usage.id,
-      registered,
-      requests,
-      offScenario,
-      rejections,
-      routes,
-      identities,
-      seconds,
-      firstSeen,
-      lastSeen: lastSeen >= 0 ? lastSeen : wall,
-    };
-    batch.push(delta);
-    const table = registered ? this.registered : this.unregistered;
-    let days = table.get(usage.id);
+    const lastSeen = lastSeenWall > cursor.lastSeen ? lastSeenWall : wall;
+    if (lastSeenWall > cursor.lastSeen) cursor.lastSeen = lastSeenWall;
+    // First seen, to the second: the first busy second of the batch, or its last request.
+    const firstSeen = seconds.length > 0 ? Math.min(seconds[0][0] * 1000, lastSeen) : lastSeen;
+    return { id: usage.id, registered, requests, offScenario, rejections, routes, identities, seconds, firstSeen, lastSeen };
+  }
+
+  /** Adds a batch to the in-process days: its seconds on their own day, the rest on the pass's. */
+  private addToDays(delta: LedgerDelta, wall: number): void {
+    const table = delta.registered ? this.registered : this.unregistered;
+    let days = table.get(delta.id);
     if (days === undefined) {
       days = new AccountDays();
-      table.set(usage.id, days);
+      table.set(delta.id, days);
     }
-    // Seconds fall on their own day; the rest on the day of the pass.
     const today = dayNumber(wall);
-    const byDay = new Map<number, [number, number][]>();
-    for (const entry of seconds) {
-      const d = dayNumber(entry[0] * 1000);
-      let list = byDay.get(d);
-      if (list === undefined) byDay.set(d, (list = []));
-      list.push(entry);
+    const last = delta.seconds.at(-1);
+    if (last === undefined || (dayNumber(last[0] * 1000) === today && dayNumber(delta.seconds[0][0] * 1000) === today)) {
+      days.day(today).add(delta, delta.seconds);
+      return;
     }
-    days.day(today).add(delta, byDay.get(today) ?? []);
-    for (const [d, list] of byDay) if (d !== today) days.day(d).add({ ...delta, requests: 0, offScenario: 0, rejections: [], routes: [], identities: [] }, list);
+    // A batch across midnight: rare, so the split may allocate.
+    const earlier = delta.seconds.filter(([s]) => dayNumber(s * 1000) !== today);
+    days.day(today).add(delta, delta.seconds.filter(([s]) => dayNumber(s * 1000) === today));
+    for (const [s, n] of earlier) {
+      days.day(dayNumber(s * 1000)).add({ ...delta, requests: 0, offScenario: 0, rejections: [], routes: [], identities: [] }, [[s, n]]);
+    }
   }
 
   /** Forgets accounts and names whose every kept day is past the in-process retention. */

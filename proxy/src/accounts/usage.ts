@@ -6,6 +6,8 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { AccountRules, CallerRules } from '../rules/types.ts';
 
 const RING_SECONDS = 8;
+/** How many past seconds countAt still knows: the ledger takes them at least this often. */
+export const USAGE_RING_SECONDS = RING_SECONDS;
 /** requests_per_second averages this many complete seconds. */
 const RATE_SECONDS = 5;
 

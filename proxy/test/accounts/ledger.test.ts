@@ -148,4 +148,18 @@ describe('caller ledger', () => {
     ledger.flush();
     assert.deepEqual(await values(), { a: 2 });
   });
+
+  it('a pass just after midnight puts the last second of the day on that day\'s peak', () => {
+    const { clock, usage, ledger } = setup();
+    const a = usage.of('a');
+    clock.set(86_399_500);
+    for (let i = 0; i < 7; i++) a.seen(clock.now(), '10.0.0.1');
+    clock.set(86_400_600);
+    for (let i = 0; i < 3; i++) a.seen(clock.now(), '10.0.0.1');
+    clock.set(86_401_200);
+    ledger.flush();
+    const two = ledger.summary('a', 2);
+    assert.deepEqual(two.per_day.map((d) => [d.day, d.peak_rps]), [['2026-03-01', 7], ['2026-03-02', 3]]);
+    assert.equal(two.requests, 10);
+  });
 });
