@@ -38,6 +38,13 @@ function recordTraffic(metrics: Metrics): void {
   // A shared account (a new identity: no history yet) and an unused one.
   metrics.accountIdentities.labels('promo').set(2);
   metrics.accountIdentities.labels('idle').set(0);
+  metrics.retries.labels('primary', 'sent').inc(3);
+  metrics.retries.labels('primary', 'budget_exhausted').inc();
+  metrics.faultsInjected.labels('primary-slow-drill', 'delay').inc(5);
+  metrics.endpointStates = () => [
+    { cluster: 'primary', endpoint: 'http://10.0.0.1:8080', healthy: true },
+    { cluster: 'primary', endpoint: 'http://10.0.0.2:8080', healthy: false },
+  ];
 }
 
 function hasFiniteValue(result: QueryResult): boolean {
