@@ -82,7 +82,6 @@ describe('admin page in headless Chromium', () => {
     assert.match(sharedRow, /off-scenario/);
     const flags = await page.locator('section#accounts .flag').allInnerTexts();
     assert.ok(flags.includes('unused'), flags.join(','));
-    assert.equal(await page.locator('#fault-form').isVisible(), false, 'no drill form without /admin/faults');
 
     const breakers = await sectionText(page, 'breakers');
     console.log(`breakers section:\n${breakers.text}`);
@@ -100,6 +99,7 @@ describe('admin page in headless Chromium', () => {
       console.log(`${id}: ${s.state}`);
       assert.ok(s.state === 'ok' || s.state === 'not-configured', `${id}: ${s.state} ${s.text}`);
       if (s.state === 'not-configured') assert.match(s.text, /not configured/);
+      if (id === 'faults') assert.equal(await page.locator('#fault-form').isVisible(), s.state === 'ok', 'the drill form only with /admin/faults');
     }
     const rulesMeta = await page.textContent('#rules-meta');
     assert.match(rulesMeta ?? '', /rules [0-9a-f]{12} loaded/);
@@ -119,6 +119,34 @@ describe('admin page in headless Chromium', () => {
     assert.ok(png.length > 10 * empty.length && png.length > 40_000, `${png.length} bytes`);
     assert.ok((await stat(shot)).size === png.length);
     await blank.close();
+    await page.close();
+  });
+
+  it('starts a drill from the form on the running sidecar, and ends it', async (t) => {
+    const page = await browser.newPage();
+    await page.goto(`${stack.sidecar.adminUrl}/`);
+    const faults = await sectionText(page, 'faults');
+    if (faults.state !== 'ok') {
+      t.skip('this sidecar has no /admin/faults');
+      await page.close();
+      return;
+    }
+    await page.fill('#fault-form input[name=name]', 'page-drill');
+    await page.fill('#fault-form input[name=cluster]', 'primary');
+    await page.fill('#fault-form input[name=delay]', '300ms');
+    await page.fill('#fault-form input[name=delay_percent]', '50');
+    await page.fill('#fault-form input[name=ttl]', '5m');
+    await page.click('#fault-form button[type=submit]');
+    await page.waitForSelector('#fault-msg:text-is("drill started")', { timeout: 5000 });
+    interface Drills {
+      faults: { name: string; origin: string }[];
+    }
+    assert.deepEqual((await adminJson<Drills>(stack.sidecar, '/admin/faults')).faults.map((f) => [f.name, f.origin]), [['page-drill', 'admin']]);
+    await page.waitForSelector('section#faults:has-text("page-drill")', { timeout: 5000 });
+    await page.click('section#faults button:text-is("End")');
+    await page.waitForSelector('#fault-msg:text-is("drill ended")', { timeout: 5000 });
+    assert.deepEqual((await adminJson<Drills>(stack.sidecar, '/admin/faults')).faults, []);
+    console.log('drill page-drill started and ended from the page');
     await page.close();
   });
 
