@@ -3,8 +3,7 @@
 // name; commands fail at once while Redis is away, and that second's batch is lost, never a
 // request. Reader: the same summaries the in-process ledger serves, merged over the fleet.
 import type { LedgerSink } from '../accounts/ledger.ts';
-import { dayName, dayNumber, TOP_IDENTITIES, TOP_ROUTES, type DaySummary, type LedgerDelta, type LedgerSummary } from '../accounts/ledger-day.ts';
-import type { CountedName } from '../accounts/usage.ts';
+import { dayName, dayNumber, top, TOP_IDENTITIES, TOP_ROUTES, type DaySummary, type LedgerDelta, type LedgerSummary } from '../accounts/ledger-day.ts';
 import type { StoreRules } from '../rules/types.ts';
 import { LEDGER_WRITE_LUA } from './ledger-lua.ts';
 import { dayKeys, LEDGER_TTL_SECONDS, ledgerTag, secondKey, unregisteredIndexKey } from './ledger-keys.ts';
@@ -145,9 +144,9 @@ export class RedisLedgerReader {
       peak_rps: peak,
       rejections: Object.fromEntries(rejections),
       off_scenario: offScenario,
-      routes: topOf(routes, TOP_ROUTES),
+      routes: top(routes, TOP_ROUTES),
       identities: union,
-      top_identities: topOf(identities, TOP_IDENTITIES),
+      top_identities: top(identities, TOP_IDENTITIES),
       first_seen: first < 0 ? null : new Date(first).toISOString(),
       last_seen: last < 0 ? null : new Date(last).toISOString(),
       per_day: perDay,
@@ -161,7 +160,7 @@ export class RedisLedgerReader {
     for (let d = today - Math.max(1, days) + 1; d <= today; d++) {
       addPairs(totals, await this.client.zrange(unregisteredIndexKey(dayName(d)), '0', '-1', 'WITHSCORES'));
     }
-    return topOf(totals, INDEX_SIZE).map((c) => c.name);
+    return top(totals, INDEX_SIZE).map((c) => c.name);
   }
 
   close(): Promise<void> {
@@ -171,11 +170,4 @@ export class RedisLedgerReader {
 
 function addPairs(map: Map<string, number>, flat: readonly string[]): void {
   for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i], (map.get(flat[i]) ?? 0) + Number(flat[i + 1]));
-}
-
-function topOf(map: ReadonlyMap<string, number>, n: number): CountedName[] {
-  const out: CountedName[] = [];
-  for (const [name, count] of map) out.push({ name, count });
-  out.sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : 1));
-  return out.slice(0, n);
 }
