@@ -237,6 +237,52 @@ const SECTIONS: readonly Section[] = [
     ],
   },
   {
+    title: 'Caller ledger',
+    panels: [
+      {
+        type: 'stat',
+        title: 'Accounts by flag',
+        description:
+          'Accounts as `sluice accounts report` would flag them: shared (more than one calling identity today, ' +
+          'callers.identity), off-scenario or throttled (account_quota) in the last 24 h, and registered accounts ' +
+          'with no identity seen today (unused). The report has the full picture per account.',
+        queries: [
+          { expr: `count(max by (account) (sluice_account_identities${sel()}) > 1) or vector(0)`, legend: 'shared', instant: true },
+          {
+            expr: `count(sum by (account) (increase(sluice_off_scenario_requests_total${sel()}[1d])) > 0) or vector(0)`,
+            legend: 'off-scenario (24 h)',
+            instant: true,
+          },
+          {
+            expr: `count(sum by (account) (increase(sluice_rejections_total${sel('reason="account_quota"')}[1d])) > 0) or vector(0)`,
+            legend: 'throttled (24 h)',
+            instant: true,
+          },
+          {
+            expr: `count(max by (account) (sluice_account_identities${sel('account!="unknown"')}) == 0) or vector(0)`,
+            legend: 'unused today',
+            instant: true,
+          },
+        ],
+        unit: 'short',
+        w: 10,
+      },
+      {
+        type: 'timeseries',
+        title: 'Top shared accounts (distinct calling identities today)',
+        description:
+          'sluice_account_identities of the 10 accounts with the most calling identities today (fleet-wide with a ' +
+          'shared store); above 1, several services call with the account. A step up is a new service using it: ' +
+          'see the SluiceAccountNewIdentity alert.',
+        queries: [{ expr: `topk(10, max by (account) (sluice_account_identities${sel(ACCOUNT)}))`, legend: '{{account}}' }],
+        limitLine: 1,
+        unit: 'short',
+        min: 0,
+        w: 14,
+      },
+    ],
+  },
+  {
     title: 'Upstreams and breakers',
     panels: [
       {

@@ -26,6 +26,7 @@ export class Metrics {
   readonly storeUp: Gauge;
   readonly globalAdmittedRatio: Gauge<'class'>;
   readonly shadowRejections: HotCounter;
+  readonly accountIdentities: Gauge<'account'>;
   readonly endpointHealthy: Gauge<'cluster' | 'endpoint'>;
   readonly retries: HotCounter;
   readonly faultsInjected: HotCounter;
@@ -112,6 +113,12 @@ export class Metrics {
       name: 'sluice_shadow_rejections_total',
       help: 'Requests a shadow rule would have refused (admitted anyway), by account, class and reason.',
       labelNames: ['account', 'class', 'reason'] as const,
+      registers,
+    });
+    this.accountIdentities = new Gauge({
+      name: 'sluice_account_identities',
+      help: 'Distinct calling identities (callers.identity) seen today per caller account (fleet-wide with a shared store).',
+      labelNames: ['account'] as const,
       registers,
     });
     const endpointStates = (): Iterable<EndpointHealthState> => this.endpointStates();

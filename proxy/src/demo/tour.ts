@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { Sidecar } from '../sidecar.ts';
 import { prepareDemoRules, type DemoRules } from './demo-rules.ts';
+import { accountsReportBlock } from './ledger-report.ts';
 import { startMemberService, type MemberService } from './member-service.ts';
 import { tourPhases, type Phase } from './phases.ts';
 import { BreakerWatch, sidecarLog, type SidecarLog } from './sidecar-watch.ts';
@@ -124,6 +125,7 @@ export async function runTour(options: TourOptions): Promise<{ interrupted: bool
     out.write(
       `${renderSummary(rows, { adminUrl, elapsedMs: performance.now() - tourStart, metricsExcerpt: excerpt, interrupted: signal.aborted }, style)}`,
     );
+    out.write(`\n${accountsReportBlock(sidecar, style)}\n`);
     out.write(`${style.dim(`The sidecar's own log (JSON, control events only): ${logSink.file}`)}\n`);
     return { interrupted: signal.aborted };
   } finally {

@@ -4,6 +4,7 @@
 
 import type {
   AccountRules,
+  IdentitySource,
   BalanceKind,
   ClassRules,
   ClusterRules,
@@ -37,6 +38,7 @@ export const DEFAULTS = {
   auth: 'key',
   unknown: 'reject',
   enforceRoutes: false,
+  identity: ['header:x-client-app', 'ip'],
   burst: 0,
   globalScope: 'fleet',
   track: 100_000,
@@ -76,6 +78,7 @@ interface RawDocument {
     unknown_quota?: string;
     enforce_routes?: boolean;
     accounts?: RawAccount[] | null;
+    identity?: string[];
   } | null;
   limits?: {
     global?: { rate: string; scope?: 'fleet' | 'instance'; shadow?: boolean };
@@ -197,6 +200,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       unknownQuota: callers.unknown_quota === undefined ? null : rate(callers.unknown_quota),
       enforceRoutes: callers.enforce_routes ?? DEFAULTS.enforceRoutes,
       accounts: (callers.accounts ?? []).map(normalizeAccount),
+      identity: (callers.identity ?? DEFAULTS.identity).map(identitySource),
     },
     limits: {
       global:
@@ -318,4 +322,9 @@ function duration(text: string): number {
   const parsed = parseDuration(text);
   if (parsed === null) throw new Error(`not a duration: ${text}`);
   return parsed;
+}
+
+/** `header:NAME` (the name lower-cased, as Node presents headers) or `ip`. */
+function identitySource(text: string): IdentitySource {
+  return text === 'ip' ? { kind: 'ip' } : { kind: 'header', name: text.slice('header:'.length).toLowerCase() };
 }

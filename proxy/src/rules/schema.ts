@@ -13,6 +13,7 @@ export const REDIS_URL_PATTERN = '^rediss?://\\S+$';
 export const SHA256_PATTERN = '^[0-9a-f]{64}$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const ROUTE_PATTERN = '^([A-Z]+|\\*) +/\\S*$';
+export const IDENTITY_SOURCE_PATTERN = "^(ip|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
 export const FAULT_HEADER_PATTERN = '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+: *\\S.*$';
 export const ISO_TIME_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$';
 export const RETRY_ON_PATTERN = '^(connect_failure|reset|timeout|[45][0-9]{2})$';
@@ -30,6 +31,7 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [SHA256_PATTERN]: 'must be a SHA-256 digest: 64 lower-case hex digits',
   [ENV_NAME_PATTERN]: 'must be an environment variable name, e.g. SLUICE_ADMIN_TOKEN',
   [ROUTE_PATTERN]: "must be 'METHOD /path', e.g. 'GET /members/*'",
+  [IDENTITY_SOURCE_PATTERN]: 'must be header:NAME or ip, e.g. header:x-client-app',
   [FAULT_HEADER_PATTERN]: "must be 'name: value', e.g. 'x-sluice-drill: on'",
   [ISO_TIME_PATTERN]: 'must be an ISO 8601 time like 2026-12-24T10:00:00Z',
   [RETRY_ON_PATTERN]: 'must be connect_failure, reset, timeout or a 4xx/5xx status such as "503"',
@@ -261,6 +263,14 @@ const callers = {
       description: "true: calls outside an account's routes get 403 route_not_allowed; false: only counted.",
     },
     accounts: { type: ['array', 'null'], items: account, description: 'Registered caller accounts.' },
+    identity: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: IDENTITY_SOURCE_PATTERN },
+      default: ['header:x-client-app', 'ip'],
+      description:
+        'What names the calling service in the caller ledger, first present wins: header:NAME or ip. Never a metric label.',
+    },
   },
 };
 

@@ -97,7 +97,12 @@ export interface CallerRules {
   readonly unknownQuota: Rate | null;
   readonly enforceRoutes: boolean;
   readonly accounts: readonly AccountRules[];
+  /** Where the caller ledger reads the calling identity, first present wins. */
+  readonly identity: readonly IdentitySource[];
 }
+
+/** A calling identity source: a request header (lower-cased name) or the client address. */
+export type IdentitySource = { readonly kind: 'header'; readonly name: string } | { readonly kind: 'ip' };
 
 export interface GlobalLimitRules {
   readonly rate: Rate;

@@ -35,6 +35,9 @@ function recordTraffic(metrics: Metrics): void {
   metrics.storeUp.set(0);
   metrics.globalAdmittedRatio.labels('order').set(0.55);
   metrics.globalAdmittedRatio.labels('marketing').set(0.3);
+  // A shared account (a new identity: no history yet) and an unused one.
+  metrics.accountIdentities.labels('promo').set(2);
+  metrics.accountIdentities.labels('idle').set(0);
   metrics.retries.labels('primary', 'sent').inc(3);
   metrics.retries.labels('primary', 'budget_exhausted').inc();
   metrics.faultsInjected.labels('primary-slow-drill', 'delay').inc(5);

@@ -104,6 +104,13 @@ test('sluice demo runs the six phases, shows why requests were refused, and ends
   assert.match(output, /http:\/\/127\.0\.0\.1:\d+\/metrics/);
   assert.match(output, /dashboards\/sluice\.json/);
   assert.match(output, /sluice_rejections_total\{[^}]*reason="account_quota"\}/);
+  // The accounts report of the tour's own traffic: booking-app's key is reused by a second service.
+  assert.match(output, /Who really called with each account/);
+  const bookingRow = /^ {2}booking-app .*$/m.exec(output.slice(output.indexOf('Who really called')))?.[0] ?? '';
+  assert.match(bookingRow, /2 \((hotel-checkout, price-scraper|price-scraper, hotel-checkout)\)/, bookingRow);
+  assert.match(bookingRow, /shared/, bookingRow);
+  assert.match(output, /^ {2}fraud-check .*throttled/m);
+  assert.match(output, /sluice accounts set-quota order-center \d+\/s/);
 });
 
 test('Ctrl-C ends the tour early, cleanly, with a summary', { timeout: DEADLINE_MS }, async () => {

@@ -107,6 +107,13 @@ test('a missing target is one clear line, not an exception', async () => {
   assert.deepEqual(result, { ok: false, errors: ['no/such/rules/: no such file or directory'], files: [] });
 });
 
+test('a calling identity source that is neither header:NAME nor ip is named with the accepted forms', async () => {
+  const f = fixture('bad-identity.yaml');
+  assert.deepEqual(await problems('bad-identity.yaml'), [
+    `${f}:8:35: callers.identity[1]: must be header:NAME or ip, e.g. header:x-client-app`,
+  ]);
+});
+
 test('balance, health_check and retry settings are checked', async () => {
   const f = fixture('bad-mesh.yaml');
   assert.deepEqual(await problems('bad-mesh.yaml'), [
