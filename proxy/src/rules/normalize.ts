@@ -8,6 +8,7 @@ import type {
   ClusterRules,
   DegradeRules,
   HotKeyRules,
+  MirrorRules,
   Rate,
   Rules,
   StoreKind,
@@ -38,6 +39,9 @@ export const DEFAULTS = {
   openFor: '10s',
   probes: 3,
   shadow: false,
+  mirrorPercent: 100,
+  mirrorMethods: ['GET', 'HEAD'],
+  maxInFlight: 64,
 } as const;
 
 interface RawDocument {
@@ -50,7 +54,10 @@ interface RawDocument {
     instances?: number;
   } | null;
   clusters?: Record<string, { endpoints: string[]; timeout?: string; connections?: number }> | null;
-  classes?: Record<string, { cluster: string; failover?: string; max_share?: number }> | null;
+  classes?: Record<
+    string,
+    { cluster: string; failover?: string; max_share?: number; split?: { to: string; percent: number; sticky?: string } }
+  > | null;
   switch?: Record<string, string> | null;
   callers?: {
     auth?: 'key' | 'trust';
@@ -64,6 +71,17 @@ interface RawDocument {
     hot_keys?: RawHotKey[] | null;
   } | null;
   degrade?: RawDegrade[] | null;
+  mirrors?: RawMirror[] | null;
+}
+
+interface RawMirror {
+  name: string;
+  from: string;
+  to: string;
+  percent?: number;
+  methods?: string[];
+  compare?: { ignore?: string[] };
+  max_in_flight?: number;
 }
 
 interface RawAccount {
@@ -124,6 +142,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
     cluster: raw.cluster,
     failover: (raw.failover ?? DEFAULTS.failover) === 'none' ? null : (raw.failover as string),
     maxShare: raw.max_share ?? DEFAULTS.maxShare,
+    split: raw.split === undefined ? null : { to: raw.split.to, percent: raw.split.percent, sticky: raw.split.sticky ?? null },
   }));
 
   return {
@@ -161,6 +180,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       hotKeys: (limits.hot_keys ?? []).map(normalizeHotKey),
     },
     degrade: (doc.degrade ?? []).map(normalizeDegrade),
+    mirrors: (doc.mirrors ?? []).map(normalizeMirror),
   };
 }
 
@@ -204,6 +224,18 @@ function normalizeDegrade(raw: RawDegrade): DegradeRules {
     probes: raw.probes ?? DEFAULTS.probes,
     action: raw.action,
     shadow: raw.shadow ?? DEFAULTS.shadow,
+  };
+}
+
+function normalizeMirror(raw: RawMirror): MirrorRules {
+  return {
+    name: raw.name,
+    from: raw.from,
+    to: raw.to,
+    percent: raw.percent ?? DEFAULTS.mirrorPercent,
+    methods: raw.methods ?? DEFAULTS.mirrorMethods,
+    ignore: raw.compare?.ignore ?? [],
+    maxInFlight: raw.max_in_flight ?? DEFAULTS.maxInFlight,
   };
 }
 

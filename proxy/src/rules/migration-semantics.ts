@@ -1,0 +1,81 @@
+// Semantic checks of the migration rules (SPEC §12): a class's `split` and the `mirrors` list.
+// Cross-references the schema cannot express, and the isolation rule: a class with
+// `failover: none` may only split to a cluster no other class uses (home, failover or split).
+import { parseHotKeySpec } from './hot-key-spec.ts';
+import { isPlainObject } from './merge.ts';
+import type { KeyPath } from './problems.ts';
+
+type Report = (path: KeyPath, message: string, atKey?: boolean) => void;
+
+export interface MigrationCheckContext {
+  readonly classes: Record<string, unknown>;
+  readonly isCluster: (name: unknown) => boolean;
+  readonly clusterHint: string;
+  readonly report: Report;
+  /** Reports a second use of a mirror name, naming the first. */
+  readonly uniqueMirrorName: (name: string, path: KeyPath) => void;
+}
+
+export function checkSplits(check: MigrationCheckContext): void {
+  const { classes, isCluster, clusterHint, report } = check;
+  for (const [name, value] of Object.entries(classes)) {
+    const cls = mapOf(value);
+    const split = mapOf(cls.split);
+    const at: KeyPath = ['classes', name, 'split'];
+    if (typeof split.sticky === 'string') {
+      const parsed = parseHotKeySpec(split.sticky);
+      if (!parsed.ok) report([...at, 'sticky'], parsed.error.replace(/^hot key/, 'sticky key'));
+    }
+    const to = split.to;
+    if (typeof to !== 'string') continue;
+    if (!isCluster(to)) {
+      report([...at, 'to'], `unknown cluster '${to}'${clusterHint}`);
+      continue;
+    }
+    if (to === cls.cluster) {
+      report([...at, 'to'], "must differ from the class's cluster");
+      continue;
+    }
+    const isolated = cls.failover === undefined || cls.failover === 'none';
+    if (!isolated) continue;
+    const owner = otherUser(classes, name, to);
+    if (owner !== null) {
+      report(
+        [...at, 'to'],
+        `class '${name}' has failover: none: it may only split to a cluster no other class uses ('${to}' serves class '${owner}')`,
+      );
+    }
+  }
+}
+
+export function checkMirrors(mirrors: unknown, check: MigrationCheckContext): void {
+  const { isCluster, clusterHint, report } = check;
+  listOf(mirrors).forEach((value, i) => {
+    const mirror = mapOf(value);
+    const at: KeyPath = ['mirrors', i];
+    if (typeof mirror.name === 'string') check.uniqueMirrorName(mirror.name, [...at, 'name']);
+    for (const key of ['from', 'to'] as const) {
+      const cluster = mirror[key];
+      if (typeof cluster === 'string' && !isCluster(cluster)) report([...at, key], `unknown cluster '${cluster}'${clusterHint}`);
+    }
+    if (typeof mirror.to === 'string' && mirror.to === mirror.from) report([...at, 'to'], "must differ from 'from'");
+  });
+}
+
+/** The first class other than `self` that uses `cluster` as home, failover or split target. */
+function otherUser(classes: Record<string, unknown>, self: string, cluster: string): string | null {
+  for (const [name, value] of Object.entries(classes)) {
+    if (name === self) continue;
+    const cls = mapOf(value);
+    if (cls.cluster === cluster || cls.failover === cluster || mapOf(cls.split).to === cluster) return name;
+  }
+  return null;
+}
+
+function mapOf(value: unknown): Record<string, unknown> {
+  return isPlainObject(value) ? value : {};
+}
+
+function listOf(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
