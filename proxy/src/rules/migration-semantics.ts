@@ -50,10 +50,17 @@ export function checkSplits(check: MigrationCheckContext): void {
 
 export function checkMirrors(mirrors: unknown, check: MigrationCheckContext): void {
   const { isCluster, clusterHint, report } = check;
+  const copiedFrom = new Map<string, string>();
   listOf(mirrors).forEach((value, i) => {
     const mirror = mapOf(value);
     const at: KeyPath = ['mirrors', i];
     if (typeof mirror.name === 'string') check.uniqueMirrorName(mirror.name, [...at, 'name']);
+    if (typeof mirror.from === 'string') {
+      // One tap per caller's answer: a second candidate is a second sidecar, or a later step.
+      const first = copiedFrom.get(mirror.from);
+      if (first !== undefined) report([...at, 'from'], `cluster '${mirror.from}' is already mirrored by '${first}' (one mirror per cluster)`);
+      else copiedFrom.set(mirror.from, typeof mirror.name === 'string' ? mirror.name : String(i));
+    }
     for (const key of ['from', 'to'] as const) {
       const cluster = mirror[key];
       if (typeof cluster === 'string' && !isCluster(cluster)) report([...at, key], `unknown cluster '${cluster}'${clusterHint}`);

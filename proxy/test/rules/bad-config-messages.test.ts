@@ -116,6 +116,7 @@ test('split and mirror mistakes: unknown target, broken isolation, bad sticky ke
     `${f}:8:81: classes.batch.split.percent: must be <= 100`,
     `${f}:10:70: mirrors[0].compare.ignore[0]: must be a JSON Pointer, e.g. /served_at or /items/0/took`,
     `${f}:11:13: mirrors[1].name: duplicate mirror name 'check' (first at ${f}:10:13)`,
+    `${f}:11:26: mirrors[1].from: cluster 'primary' is already mirrored by 'check' (one mirror per cluster)`,
     `${f}:11:39: mirrors[1].to: must differ from 'from'`,
     `${f}:11:58: mirrors[1].methods[0]: must be an HTTP method in capitals, e.g. GET`,
   ]);

@@ -34,7 +34,7 @@ test('a split and a mirror get their documented defaults', async () => {
   assert.deepEqual(rules.classes[1].split, { to: 'archive', percent: 20, sticky: null });
   assert.deepEqual(rules.mirrors, [
     { name: 'mysql-check', from: 'primary', to: 'mysql-new', percent: 100, methods: ['GET', 'HEAD'], ignore: [], maxInFlight: 64 },
-    { name: 'tuned', from: 'primary', to: 'mysql-new', percent: 5, methods: ['GET'], ignore: ['/took', '/a~1b'], maxInFlight: 8 },
+    { name: 'tuned', from: 'backup', to: 'archive', percent: 5, methods: ['GET'], ignore: ['/took', '/a~1b'], maxInFlight: 8 },
   ]);
 });
 
