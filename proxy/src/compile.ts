@@ -18,6 +18,8 @@ import type { StateRegistry } from './state-registry.ts';
 import type { CounterStore } from './store/store.ts';
 import { UpstreamCluster } from './upstream/cluster.ts';
 import type { SwitchState } from './upstream/switch-state.ts';
+import { compileMirrors } from './upstream/mirror.ts';
+import type { MismatchLog } from './upstream/mirror-state.ts';
 
 export interface CompileDeps {
   readonly metrics: Metrics;
@@ -27,6 +29,8 @@ export interface CompileDeps {
   readonly usage: UsageRegistry;
   readonly switchState: SwitchState;
   readonly onBreakerTransition?: TransitionListener;
+  /** A mirror mismatch sample for the control log (at most one per mirror per second). */
+  readonly onMirrorMismatch?: MismatchLog;
 }
 
 /** A cluster's pools live as long as its definition is unchanged; replaced ones close gracefully. */
@@ -91,6 +95,7 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       switchMap,
       classMetrics,
       requests: new RequestCounters(metrics.requests),
+      mirrors: compileMirrors(rules.mirrors, { counter: metrics.mirrorRequests, registry, clusters, log: deps.onMirrorMismatch ?? null }),
       warnings: routing.warnings,
     };
     registry.commit();

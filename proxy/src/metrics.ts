@@ -19,6 +19,8 @@ export class Metrics {
   readonly storeUp: Gauge;
   readonly globalAdmittedRatio: Gauge<'class'>;
   readonly shadowRejections: HotCounter;
+  readonly splitRequests: HotCounter;
+  readonly mirrorRequests: HotCounter;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -100,6 +102,18 @@ export class Metrics {
       name: 'sluice_shadow_rejections_total',
       help: 'Requests a shadow rule would have refused (admitted anyway), by account, class and reason.',
       labelNames: ['account', 'class', 'reason'] as const,
+      registers,
+    });
+    this.splitRequests = new HotCounter({
+      name: 'sluice_split_requests_total',
+      help: "Requests of a class with a split, by the cluster the split chose (the class's own or the split target).",
+      labelNames: ['class', 'cluster'] as const,
+      registers,
+    });
+    this.mirrorRequests = new HotCounter({
+      name: 'sluice_mirror_requests_total',
+      help: 'Mirrored copies by result: match, mismatch (answers differ), error (either side failed), dropped (max_in_flight).',
+      labelNames: ['mirror', 'result'] as const,
       registers,
     });
     // Both results exported at 0 from the start: the first failure must be an increase (alerts

@@ -148,6 +148,11 @@ export class Sidecar {
           switchState,
           onBreakerTransition: (breaker, from, to, why) =>
             log.warn({ event: 'breaker_transition', breaker: breaker.name, cluster: breaker.cluster, from, to, why }, `breaker ${breaker.name} (${breaker.cluster}): ${from} → ${to}: ${why}`),
+          onMirrorMismatch: (mirror, sample, suppressed) =>
+            log.warn(
+              { event: 'mirror_mismatch', mirror, ...sample, suppressed },
+              `mirror ${mirror}: ${sample.method} ${sample.route} differs (${sample.compared}${sample.paths.length === 0 ? '' : `: ${sample.paths.join(', ')}`})`,
+            ),
         });
       },
       log,

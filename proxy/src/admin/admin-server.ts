@@ -13,6 +13,8 @@ export interface AdminSources {
   account(id: string): unknown | null;
   hotkeys(): unknown;
   breakers(): unknown;
+  /** GET /admin/mirrors: counts and recent mismatches per mirror (absent: none configured). */
+  mirrors?(): unknown;
   /** Applies a posted switch body; answers an error line or null. */
   postSwitch(body: string): string | null;
   clearSwitch(): void;
@@ -73,6 +75,7 @@ export class AdminServer {
     }
     if (path === '/admin/hotkeys') return sendJson(res, 200, this.sources.hotkeys());
     if (path === '/admin/breakers') return sendJson(res, 200, this.sources.breakers());
+    if (path === '/admin/mirrors') return sendJson(res, 200, this.sources.mirrors?.() ?? { mirrors: [] });
     if (path === '/admin/switch') {
       if (method === 'DELETE') {
         this.sources.clearSwitch();

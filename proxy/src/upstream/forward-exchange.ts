@@ -8,7 +8,7 @@ import type { EndpointPool } from './endpoint-pool.ts';
 import { classifyFailure, type FailureKind, type ForwardError } from './forward-errors.ts';
 import { isHopByHop, withoutHopByHop } from './hop-by-hop.ts';
 import { buildRequestHead, type RequestHead } from './request-head.ts';
-import { CLIENT_CLOSED_STATUS, type Outcome } from '../request-context.ts';
+import { CLIENT_CLOSED_STATUS, type Outcome, type ResponseTap } from '../request-context.ts';
 
 /** What forwarding needs to know besides the request itself. A request context may implement it. */
 export interface ForwardInfo {
@@ -18,6 +18,8 @@ export interface ForwardInfo {
   readonly remoteAddress: string;
   /** Account named in sluice's own 502/504 answers. */
   readonly accountId: string;
+  /** A mirror's listener on the relayed answer, or null/absent. */
+  readonly tap?: ResponseTap | null;
 }
 
 export interface ForwardOutcome<I extends ForwardInfo = ForwardInfo> extends Outcome {
@@ -101,6 +103,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
   private attempts: number;
   private finished: boolean;
   private drainListening: boolean;
+  private readonly tap: ResponseTap | null;
 
   constructor(
     req: IncomingMessage,
@@ -133,6 +136,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
     this.attempts = 0;
     this.finished = false;
     this.drainListening = false;
+    this.tap = info.tap ?? null;
 
     this.res[kExchange] = this;
     res.on('close', onClientClose);
@@ -179,6 +183,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
       // A small answer arrives whole in one read: head, body and end then leave in one write.
       this.res.cork();
       process.nextTick(uncork, this.res);
+      if (this.tap !== null) this.tap.onAnswerStart(statusCode, contentTypeOf(headers));
     } catch {
       // A head Node refuses to write (invalid status line or field): nothing has been sent yet,
       // so the abort below answers 502.
@@ -195,6 +200,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
         this.res.on('drain', onClientDrain);
       }
     }
+    if (this.tap !== null) this.tap.onAnswerData(chunk);
   }
 
   onResponseEnd(): void {
@@ -252,7 +258,13 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
     this.finished = true;
     this.error = error;
     this.done(this);
+    if (this.tap !== null) this.tap.onAnswerDone(this);
   }
+}
+
+function contentTypeOf(headers: IncomingHttpHeaders): string {
+  const type = headers['content-type'];
+  return typeof type === 'string' ? type : '';
 }
 
 /** Fallback for a dispatcher that hands over parsed headers only. */

@@ -6,10 +6,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { BodyCapture } from './body-capture.ts';
 import type { EndpointPool } from './endpoint-pool.ts';
-import type { ForwardOutcome } from './forward-exchange.ts';
 import { diffJson } from './json-compare.ts';
 import type { MismatchSample } from './mirror-state.ts';
-import type { ResponseTap } from './response-tap.ts';
+import type { Outcome, ResponseTap } from '../request-context.ts';
 import { routeTemplate } from './route-template.ts';
 
 /** What the exchange reports to its mirror, once. */
@@ -90,7 +89,7 @@ export class MirrorExchange implements Dispatcher.DispatchOptions, Dispatcher.Di
     this.answerBody.add(chunk);
   }
 
-  onAnswerDone(outcome: ForwardOutcome): void {
+  onAnswerDone(outcome: Outcome): void {
     // Complete only when the upstream's answer was relayed whole: the status seen at the head is
     // still the one reported (a caller leaving turns it into 499) and nothing failed.
     const complete = outcome.error === null && this.answerStatus !== 0 && outcome.status === this.answerStatus;

@@ -1,0 +1,60 @@
+// Stand-in member stores for the migration tests: `GET /members/{id}` answers the member as JSON
+// (the same member in every store, unless `differs` says this store has it wrong), with a
+// `served_at` that always differs between stores. Copies sent by a mirror are counted apart.
+import { startHttpServer, type TestServer } from './servers.ts';
+
+export interface MemberStore extends TestServer {
+  readonly name: string;
+  /** Ids of the real (not mirrored) requests answered, in arrival order. */
+  readonly served: string[];
+  /** Ids of the mirrored copies received. */
+  readonly mirrored: string[];
+  /** Milliseconds before answering. */
+  delayMs: number;
+}
+
+export interface MemberStoreOptions {
+  /** This store answers a different `level` for these ids. */
+  readonly differs?: (id: number) => boolean;
+}
+
+export async function startMemberStore(name: string, options: MemberStoreOptions = {}): Promise<MemberStore> {
+  const served: string[] = [];
+  const mirrored: string[] = [];
+  const control = { delayMs: 0 };
+  const server = await startHttpServer((req, res) => {
+    const match = /^\/members\/([^/?]+)/.exec(req.url ?? '');
+    const id = match === null ? '' : match[1];
+    (req.headers['x-sluice-mirror'] === undefined ? served : mirrored).push(id);
+    req.resume();
+    const answer = (): void => {
+      if (res.destroyed) return;
+      const wrong = options.differs?.(Number(id)) ?? false;
+      const body = JSON.stringify({
+        id,
+        store: name,
+        served_at: Date.now() + Math.random(),
+        level: { tier: wrong ? 'silver' : 'gold', points: Number(id) % 97 },
+        name: `member-${id}`,
+      });
+      res.writeHead(match === null ? 404 : 200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (control.delayMs > 0) {
+      const timer = setTimeout(answer, control.delayMs);
+      res.on('close', () => clearTimeout(timer));
+    } else answer();
+  });
+  return {
+    ...server,
+    name,
+    served,
+    mirrored,
+    get delayMs() {
+      return control.delayMs;
+    },
+    set delayMs(value: number) {
+      control.delayMs = value;
+    },
+  };
+}
