@@ -11,6 +11,8 @@ export interface MemberStore extends TestServer {
   readonly mirrored: string[];
   /** Milliseconds before answering. */
   delayMs: number;
+  /** Most mirrored copies this store held open at once. */
+  peakMirrored: number;
 }
 
 export interface MemberStoreOptions {
@@ -21,11 +23,16 @@ export interface MemberStoreOptions {
 export async function startMemberStore(name: string, options: MemberStoreOptions = {}): Promise<MemberStore> {
   const served: string[] = [];
   const mirrored: string[] = [];
-  const control = { delayMs: 0 };
+  const control = { delayMs: 0, mirroredOpen: 0, peakMirrored: 0 };
   const server = await startHttpServer((req, res) => {
     const match = /^\/members\/([^/?]+)/.exec(req.url ?? '');
     const id = match === null ? '' : match[1];
-    (req.headers['x-sluice-mirror'] === undefined ? served : mirrored).push(id);
+    const isCopy = req.headers['x-sluice-mirror'] !== undefined;
+    (isCopy ? mirrored : served).push(id);
+    if (isCopy) {
+      control.peakMirrored = Math.max(control.peakMirrored, ++control.mirroredOpen);
+      res.on('close', () => control.mirroredOpen--);
+    }
     req.resume();
     const answer = (): void => {
       if (res.destroyed) return;
@@ -55,6 +62,12 @@ export async function startMemberStore(name: string, options: MemberStoreOptions
     },
     set delayMs(value: number) {
       control.delayMs = value;
+    },
+    get peakMirrored() {
+      return control.peakMirrored;
+    },
+    set peakMirrored(value: number) {
+      control.peakMirrored = value;
     },
   };
 }

@@ -1,0 +1,193 @@
+// Whole process: a mirror copies member reads to the candidate store and compares the answers,
+// never touching what the caller gets; a slow candidate costs callers nothing and excess copies
+// are dropped, not queued.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { adminJson, metricsText, metricValue } from '../helpers/admin.ts';
+import { runLoad, type Answer } from '../helpers/load.ts';
+import { startMemberStore, type MemberStore } from '../helpers/member-stores.ts';
+import { sidecarOnRules, type RulesDirSidecar } from '../helpers/rules-dir.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+interface MirrorView {
+  name: string;
+  counts: { match: number; mismatch: number; error: number; dropped: number };
+  in_flight: number;
+  recent_mismatches: { route: string; method: string; status: [number, number]; paths: string[]; compared: string }[];
+}
+
+function rules(oldPort: number, newPort: number, mirror: string, newTimeout = '2s'): string {
+  return `version: 1
+clusters:
+  sqlserver: { endpoints: ["http://127.0.0.1:${oldPort}"], timeout: 2s }
+  mysql-new: { endpoints: ["http://127.0.0.1:${newPort}"], timeout: ${newTimeout} }
+classes:
+  order: { cluster: sqlserver }
+callers:
+  auth: trust
+  accounts:
+    - { id: order-center, owner: Li Wei, team: order-platform, scenario: Load member profile, class: order }
+${mirror}`;
+}
+
+const MIRROR = (maxInFlight: number) => `mirrors:
+  - name: mysql-check
+    from: sqlserver
+    to: mysql-new
+    compare: { ignore: [/served_at, /store] }
+    max_in_flight: ${maxInFlight}
+`;
+
+const ORDER = { 'x-caller-account': 'order-center' };
+
+async function mirrorView(running: RulesDirSidecar): Promise<MirrorView> {
+  const view = await adminJson<{ mirrors: MirrorView[] }>(running.sidecar, '/admin/mirrors');
+  return view.mirrors[0];
+}
+
+function p99(answers: readonly Answer[]): number {
+  const sorted = answers.map((a) => a.answeredAt - a.sentAt).sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))];
+}
+
+describe('mirrored reads compared with the candidate store (whole process)', () => {
+  let old: MemberStore;
+  let candidate: MemberStore;
+  let running: RulesDirSidecar;
+
+  before(async () => {
+    [old, candidate] = await Promise.all([
+      startMemberStore('sqlserver'),
+      // The candidate has every tenth member's level wrong.
+      startMemberStore('mysql-new', { differs: (id) => id % 10 === 0 }),
+    ]);
+    running = await sidecarOnRules(rules(old.port, candidate.port, MIRROR(64)), 'sluice-mirror-');
+  });
+
+  after(async () => {
+    await running?.close();
+    await Promise.all([old?.close(), candidate?.close()]);
+  });
+
+  it('counts matches and mismatches exactly and names the differing JSON path, with no member data in /admin/mirrors', async () => {
+    const ids = Array.from({ length: 500 }, (_, i) => 70_000 + i);
+    const bodies: string[] = [];
+    const tally = await runLoad(running.sidecar.url, {
+      connections: 8,
+      durationMs: 30_000,
+      maxRequests: ids.length,
+      request: (i) => ({ path: `/members/${ids[i]}`, headers: ORDER }),
+      onAnswer: (answer) => bodies.push(answer.body),
+    });
+    assert.equal(tally.failures.length, 0);
+    assert.equal(tally.byStatus.get(200), ids.length);
+    // Callers got the old store's answers, never the candidate's.
+    assert.ok(bodies.every((body) => (JSON.parse(body) as { store: string }).store === 'sqlserver'));
+    const view = await waitFor(
+      async () => {
+        const v = await mirrorView(running);
+        return v.counts.match + v.counts.mismatch + v.counts.error + v.counts.dropped === ids.length && v.in_flight === 0 ? v : null;
+      },
+      { timeoutMs: 10_000, message: 'every copy compared' },
+    );
+    const differing = ids.filter((id) => id % 10 === 0).length;
+    console.log(
+      `mirror of ${ids.length} reads, candidate wrong on every tenth id: match ${view.counts.match}, mismatch ${view.counts.mismatch} ` +
+        `(expected ${ids.length - differing} / ${differing}), error ${view.counts.error}, dropped ${view.counts.dropped}; ` +
+        `last mismatch: ${JSON.stringify(view.recent_mismatches[0])}`,
+    );
+    assert.deepEqual(view.counts, { match: ids.length - differing, mismatch: differing, error: 0, dropped: 0 });
+    assert.equal(candidate.mirrored.length, ids.length);
+    assert.equal(view.recent_mismatches.length, 50);
+    for (const sample of view.recent_mismatches) {
+      assert.deepEqual(sample.paths, ['/level/tier']);
+      assert.equal(sample.route, '/members/{id}');
+      assert.deepEqual(sample.status, [200, 200]);
+      assert.equal(sample.compared, 'json');
+    }
+    const text = JSON.stringify(await adminJson(running.sidecar, '/admin/mirrors'));
+    for (const id of ids) assert.ok(!text.includes(String(id)), `member id ${id} appears in /admin/mirrors`);
+    for (const value of ['silver', 'gold', 'member-']) assert.ok(!text.includes(value), `member data '${value}' appears in /admin/mirrors`);
+
+    const metrics = await metricsText(running.sidecar);
+    assert.equal(metricValue(metrics, 'sluice_mirror_requests_total', { mirror: 'mysql-check', result: 'match' }), ids.length - differing);
+    assert.equal(metricValue(metrics, 'sluice_mirror_requests_total', { mirror: 'mysql-check', result: 'mismatch' }), differing);
+    // The control log carries samples at a bounded rate (at most one per second per mirror).
+    const logged = running.sidecar.logs.filter((line) => line.event === 'mirror_mismatch');
+    assert.ok(logged.length >= 1 && logged.length <= Math.ceil(tally.spanMs / 1000) + 1, `${logged.length} mismatch log lines over ${tally.spanMs.toFixed(0)} ms`);
+    assert.deepEqual(logged[0].paths, ['/level/tier']);
+  });
+
+  it('a candidate answering in 800 ms leaves callers p99 as without a mirror; copies beyond max_in_flight are dropped; in-flight copies survive a reload', async () => {
+    candidate.delayMs = 800;
+    const plain = await sidecarOnRules(rules(old.port, candidate.port, ''), 'sluice-plain-');
+    try {
+      await running.reload(rules(old.port, candidate.port, MIRROR(8)));
+      const before = (await mirrorView(running)).counts;
+      candidate.peakMirrored = 0;
+      // Side by side: the same paced load on a sidecar with the mirror and on one without, at once.
+      const answers = { mirrored: [] as Answer[], plain: [] as Answer[] };
+      const peak = { inFlight: 0 };
+      let polling = true;
+      const poll = (async () => {
+        while (polling) {
+          peak.inFlight = Math.max(peak.inFlight, (await mirrorView(running)).in_flight);
+          await delay(25);
+        }
+      })();
+      const withMirror = runLoad(running.sidecar.url, {
+        connections: 8, durationMs: 4000, maxRequests: 1200, ratePerSecond: 250,
+        request: (i) => ({ path: `/members/${80_000 + i}`, headers: ORDER }),
+        onAnswer: (a) => answers.mirrored.push(a),
+      });
+      const without = runLoad(plain.sidecar.url, {
+        connections: 8, durationMs: 4000, maxRequests: 1200, ratePerSecond: 250,
+        request: (i) => ({ path: `/members/${80_000 + i}`, headers: ORDER }),
+        onAnswer: (a) => answers.plain.push(a),
+      });
+      // A reload that leaves the mirror unchanged, mid-load: its in-flight count carries over.
+      await running.reload(rules(old.port, candidate.port, `${MIRROR(8)}# reloaded\n`));
+      const [mirroredTally, plainTally] = await Promise.all([withMirror, without]);
+      const after = await waitFor(
+        async () => {
+          const v = await mirrorView(running);
+          return v.in_flight === 0 ? v : null;
+        },
+        { timeoutMs: 10_000, message: 'the last copies to finish' },
+      );
+      polling = false;
+      await poll;
+      const counts = {
+        match: after.counts.match - before.match,
+        mismatch: after.counts.mismatch - before.mismatch,
+        error: after.counts.error - before.error,
+        dropped: after.counts.dropped - before.dropped,
+      };
+      const p99Mirrored = p99(answers.mirrored);
+      const p99Plain = p99(answers.plain);
+      console.log(
+        `candidate at 800 ms, max_in_flight 8, ${mirroredTally.answered} reads at 250/s: caller p99 ${p99Mirrored.toFixed(1)} ms with the mirror, ` +
+          `${p99Plain.toFixed(1)} ms without (side by side); failures ${mirroredTally.failures.length}, non-200 ` +
+          `${mirroredTally.answered - (mirroredTally.byStatus.get(200) ?? 0)}; copies: match ${counts.match}, mismatch ${counts.mismatch}, ` +
+          `error ${counts.error}, dropped ${counts.dropped}; peak in flight ${peak.inFlight} (/admin/mirrors), ` +
+          `${candidate.peakMirrored} (seen by the candidate, across a reload)`,
+      );
+      assert.equal(mirroredTally.failures.length, 0);
+      assert.equal(mirroredTally.byStatus.get(200), mirroredTally.answered);
+      assert.equal(plainTally.byStatus.get(200), plainTally.answered);
+      // A few ms; on a machine so loaded that p99 is scheduling noise of hundreds of ms, 10% of it.
+      const margin = Math.max(5, p99Plain * 0.1);
+      assert.ok(p99Mirrored <= p99Plain + margin, `p99 with mirror ${p99Mirrored.toFixed(1)} ms vs ${p99Plain.toFixed(1)} ms without`);
+      assert.ok(p99Mirrored < 800, 'callers never wait for the 800 ms candidate');
+      assert.equal(counts.match + counts.mismatch + counts.error + counts.dropped, mirroredTally.answered, 'every request copied or counted as dropped');
+      assert.ok(counts.dropped > mirroredTally.answered / 2, 'most copies dropped: 8 in flight at 800 ms each cannot follow 250/s');
+      assert.ok(peak.inFlight <= 8, `in flight peaked at ${peak.inFlight}`);
+      assert.ok(candidate.peakMirrored <= 8, `the candidate held ${candidate.peakMirrored} copies at once: max_in_flight broken across the reload`);
+      assert.equal(counts.error, 0, 'copies within the candidate timeout are compared, not failed');
+    } finally {
+      candidate.delayMs = 0;
+      await plain.close();
+    }
+  });
+});
