@@ -35,6 +35,11 @@ function recordTraffic(metrics: Metrics): void {
   metrics.storeUp.set(0);
   metrics.globalAdmittedRatio.labels('order').set(0.55);
   metrics.globalAdmittedRatio.labels('marketing').set(0.3);
+  metrics.splitRequests.labels('order', 'primary').inc(18);
+  metrics.splitRequests.labels('order', 'mysql-new').inc(2);
+  metrics.mirrorRequests.labels('mysql-check', 'match').inc(9);
+  metrics.mirrorRequests.labels('mysql-check', 'mismatch').inc(1);
+  metrics.mirrorRequests.labels('mysql-check', 'dropped').inc(1);
 }
 
 function hasFiniteValue(result: QueryResult): boolean {
