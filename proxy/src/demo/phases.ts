@@ -15,6 +15,9 @@ export interface PhaseControl {
   breakerState(name: string): string | null;
   /** A line in the view's event list. */
   event(text: string): void;
+  /** The sidecar's rules directory (a phase may rewrite it: a hot reload) and admin base URL. */
+  readonly rulesDir?: string;
+  readonly adminUrl?: string;
 }
 
 export interface Phase {

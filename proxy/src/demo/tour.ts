@@ -7,6 +7,7 @@ import { Pool } from 'undici';
 import { Sidecar } from '../sidecar.ts';
 import { prepareDemoRules, type DemoRules } from './demo-rules.ts';
 import { startMemberService, type MemberService } from './member-service.ts';
+import { migrationPhase } from './migration-phase.ts';
 import { tourPhases, type Phase } from './phases.ts';
 import { BreakerWatch, sidecarLog, type SidecarLog } from './sidecar-watch.ts';
 import { Tally } from './tally.ts';
@@ -65,7 +66,7 @@ export async function runTour(options: TourOptions): Promise<{ interrupted: bool
     watch = new BreakerWatch(adminUrl);
     watch.start(BREAKER_POLL_MS);
 
-    const phases = tourPhases(rules.rules);
+    const phases = [...tourPhases(rules.rules), migrationPhase()];
     const header = [
       style.bold('sluice demo: a tour of traffic governance on this machine'),
       `  sidecar ${dataUrl} (admin ${adminUrl}, metrics ${adminUrl}/metrics)`,
@@ -105,7 +106,7 @@ export async function runTour(options: TourOptions): Promise<{ interrupted: bool
         out.write(`${style.bold(`== ${phaseHeading({ index, count: phases.length, title: phase.title })} (${(durationMs / 1000).toFixed(1)} s) ==`)}\n`);
         out.write(`${wrapText(phase.explain, options.width - 2).map((l) => `  ${l}`).join('\n')}\n`);
       }
-      await runPhase(phase, durationMs, { traffic, tallies, service, watch, signal, addEvent });
+      await runPhase(phase, durationMs, { traffic, tallies, service, watch, signal, addEvent, rulesDir: rules.dir, adminUrl });
       if (redraw !== null) {
         clearInterval(redraw);
         redraw = null;
@@ -145,6 +146,8 @@ interface PhaseDeps {
   readonly watch: BreakerWatch;
   readonly signal: AbortSignal;
   addEvent(text: string): void;
+  readonly rulesDir: string;
+  readonly adminUrl: string;
 }
 
 async function runPhase(phase: Phase, durationMs: number, deps: PhaseDeps): Promise<void> {
@@ -154,6 +157,8 @@ async function runPhase(phase: Phase, durationMs: number, deps: PhaseDeps): Prom
     signal: deps.signal,
     breakerState: (name) => deps.watch.stateOf(name),
     event: deps.addEvent,
+    rulesDir: deps.rulesDir,
+    adminUrl: deps.adminUrl,
   });
   await deps.traffic.run(phase.streams, deps.tallies, durationMs, { signal: deps.signal, drainMs: 2500 });
   await script;
