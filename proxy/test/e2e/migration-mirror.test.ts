@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { adminJson, metricsText, metricValue } from '../helpers/admin.ts';
-import { runLoad, type Answer } from '../helpers/load.ts';
+import { runLoad, type Answer, type LoadTally } from '../helpers/load.ts';
 import { startMemberStore, type MemberStore } from '../helpers/member-stores.ts';
 import { sidecarOnRules, type RulesDirSidecar } from '../helpers/rules-dir.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -44,6 +44,67 @@ const ORDER = { 'x-caller-account': 'order-center' };
 async function mirrorView(running: RulesDirSidecar): Promise<MirrorView> {
   const view = await adminJson<{ mirrors: MirrorView[] }>(running.sidecar, '/admin/mirrors');
   return view.mirrors[0];
+}
+
+interface Round {
+  readonly mirrored: Answer[];
+  readonly plain: Answer[];
+  readonly tally: LoadTally;
+  readonly plainFailures: number;
+  readonly counts: MirrorView['counts'];
+  /** Most copies in flight seen on /admin/mirrors. */
+  readonly peak: number;
+}
+
+/**
+ * The same paced load on both sidecars at once; meanwhile the mirrored one reloads `reloaded`,
+ * rules that leave its mirror unchanged. Answers when the last copy of the round has finished.
+ */
+async function sideBySide(withMirror: RulesDirSidecar, without: RulesDirSidecar, reloaded: string): Promise<Round> {
+  const before = (await mirrorView(withMirror)).counts;
+  const answers = { mirrored: [] as Answer[], plain: [] as Answer[] };
+  let peak = 0;
+  let polling = true;
+  const poll = (async () => {
+    while (polling) {
+      peak = Math.max(peak, (await mirrorView(withMirror)).in_flight);
+      await delay(25);
+    }
+  })();
+  const load = (url: string, into: Answer[]) =>
+    runLoad(url, {
+      connections: 8,
+      durationMs: 3000,
+      maxRequests: 900,
+      ratePerSecond: 250,
+      request: (i) => ({ path: `/members/${80_000 + i}`, headers: ORDER }),
+      onAnswer: (a) => into.push(a),
+    });
+  const mirroredLoad = load(withMirror.sidecar.url, answers.mirrored);
+  const plainLoad = load(without.sidecar.url, answers.plain);
+  await withMirror.reload(reloaded);
+  const [tally, plainTally] = await Promise.all([mirroredLoad, plainLoad]);
+  const after = await waitFor(
+    async () => {
+      const v = await mirrorView(withMirror);
+      return v.in_flight === 0 ? v : null;
+    },
+    { timeoutMs: 10_000, message: 'the last copies to finish' },
+  );
+  polling = false;
+  await poll;
+  return {
+    ...answers,
+    tally,
+    plainFailures: plainTally.failures.length,
+    counts: {
+      match: after.counts.match - before.match,
+      mismatch: after.counts.mismatch - before.mismatch,
+      error: after.counts.error - before.error,
+      dropped: after.counts.dropped - before.dropped,
+    },
+    peak,
+  };
 }
 
 function p99(answers: readonly Answer[]): number {
@@ -121,73 +182,53 @@ describe('mirrored reads compared with the candidate store (whole process)', () 
 
   it('a candidate answering in 800 ms leaves callers p99 as without a mirror; copies beyond max_in_flight are dropped; in-flight copies survive a reload', async () => {
     candidate.delayMs = 800;
-    const plain = await sidecarOnRules(rules(old.port, candidate.port, ''), 'sluice-plain-');
+    const other = await sidecarOnRules(rules(old.port, candidate.port, ''), 'sluice-plain-');
     try {
       await running.reload(rules(old.port, candidate.port, MIRROR(8)));
-      const before = (await mirrorView(running)).counts;
       candidate.peakMirrored = 0;
-      // Side by side: the same paced load on a sidecar with the mirror and on one without, at once.
-      const answers = { mirrored: [] as Answer[], plain: [] as Answer[] };
-      const peak = { inFlight: 0 };
-      let polling = true;
-      const poll = (async () => {
-        while (polling) {
-          peak.inFlight = Math.max(peak.inFlight, (await mirrorView(running)).in_flight);
-          await delay(25);
-        }
-      })();
-      const withMirror = runLoad(running.sidecar.url, {
-        connections: 8, durationMs: 4000, maxRequests: 1200, ratePerSecond: 250,
-        request: (i) => ({ path: `/members/${80_000 + i}`, headers: ORDER }),
-        onAnswer: (a) => answers.mirrored.push(a),
-      });
-      const without = runLoad(plain.sidecar.url, {
-        connections: 8, durationMs: 4000, maxRequests: 1200, ratePerSecond: 250,
-        request: (i) => ({ path: `/members/${80_000 + i}`, headers: ORDER }),
-        onAnswer: (a) => answers.plain.push(a),
-      });
-      // A reload that leaves the mirror unchanged, mid-load: its in-flight count carries over.
-      await running.reload(rules(old.port, candidate.port, `${MIRROR(8)}# reloaded\n`));
-      const [mirroredTally, plainTally] = await Promise.all([withMirror, without]);
-      const after = await waitFor(
-        async () => {
-          const v = await mirrorView(running);
-          return v.in_flight === 0 ? v : null;
-        },
-        { timeoutMs: 10_000, message: 'the last copies to finish' },
-      );
-      polling = false;
-      await poll;
+      // Two rounds side by side, the same paced load on two sidecars at once, one with the mirror
+      // and one without; the second round swaps them, so what differs between the two processes
+      // (scheduling on a loaded machine) weighs on both sides alike.
+      const reloaded = rules(old.port, candidate.port, `${MIRROR(8)}# reloaded\n`);
+      const first = await sideBySide(running, other, reloaded);
+      await running.reload(rules(old.port, candidate.port, ''));
+      await other.reload(rules(old.port, candidate.port, MIRROR(8)));
+      const second = await sideBySide(other, running, reloaded);
+      const mirrored = [...first.mirrored, ...second.mirrored];
+      const plain = [...first.plain, ...second.plain];
       const counts = {
-        match: after.counts.match - before.match,
-        mismatch: after.counts.mismatch - before.mismatch,
-        error: after.counts.error - before.error,
-        dropped: after.counts.dropped - before.dropped,
+        match: first.counts.match + second.counts.match,
+        mismatch: first.counts.mismatch + second.counts.mismatch,
+        error: first.counts.error + second.counts.error,
+        dropped: first.counts.dropped + second.counts.dropped,
       };
-      const p99Mirrored = p99(answers.mirrored);
-      const p99Plain = p99(answers.plain);
+      const answered = first.tally.answered + second.tally.answered;
+      const failures = first.tally.failures.length + second.tally.failures.length + first.plainFailures + second.plainFailures;
+      const non200 = mirrored.filter((a) => a.status !== 200).length + plain.filter((a) => a.status !== 200).length;
+      const p99Mirrored = p99(mirrored);
+      const p99Plain = p99(plain);
       console.log(
-        `candidate at 800 ms, max_in_flight 8, ${mirroredTally.answered} reads at 250/s: caller p99 ${p99Mirrored.toFixed(1)} ms with the mirror, ` +
-          `${p99Plain.toFixed(1)} ms without (side by side); failures ${mirroredTally.failures.length}, non-200 ` +
-          `${mirroredTally.answered - (mirroredTally.byStatus.get(200) ?? 0)}; copies: match ${counts.match}, mismatch ${counts.mismatch}, ` +
-          `error ${counts.error}, dropped ${counts.dropped}; peak in flight ${peak.inFlight} (/admin/mirrors), ` +
-          `${candidate.peakMirrored} (seen by the candidate, across a reload)`,
+        `candidate at 800 ms, max_in_flight 8, 2 rounds of reads at 250/s on two sidecars (roles swapped): ` +
+          `caller p99 ${p99Mirrored.toFixed(1)} ms with the mirror (${mirrored.length} reads; rounds ${p99(first.mirrored).toFixed(1)}, ` +
+          `${p99(second.mirrored).toFixed(1)}), ${p99Plain.toFixed(1)} ms without (${plain.length} reads; rounds ` +
+          `${p99(first.plain).toFixed(1)}, ${p99(second.plain).toFixed(1)}); failures ${failures}, non-200 ${non200}; ` +
+          `copies: match ${counts.match}, mismatch ${counts.mismatch}, error ${counts.error}, dropped ${counts.dropped}; ` +
+          `peak in flight ${Math.max(first.peak, second.peak)} (/admin/mirrors), ${candidate.peakMirrored} (seen by the candidate, across reloads)`,
       );
-      assert.equal(mirroredTally.failures.length, 0);
-      assert.equal(mirroredTally.byStatus.get(200), mirroredTally.answered);
-      assert.equal(plainTally.byStatus.get(200), plainTally.answered);
+      assert.equal(failures, 0);
+      assert.equal(non200, 0);
       // A few ms; on a machine so loaded that p99 is scheduling noise of hundreds of ms, 10% of it.
       const margin = Math.max(5, p99Plain * 0.1);
       assert.ok(p99Mirrored <= p99Plain + margin, `p99 with mirror ${p99Mirrored.toFixed(1)} ms vs ${p99Plain.toFixed(1)} ms without`);
       assert.ok(p99Mirrored < 800, 'callers never wait for the 800 ms candidate');
-      assert.equal(counts.match + counts.mismatch + counts.error + counts.dropped, mirroredTally.answered, 'every request copied or counted as dropped');
-      assert.ok(counts.dropped > mirroredTally.answered / 2, 'most copies dropped: 8 in flight at 800 ms each cannot follow 250/s');
-      assert.ok(peak.inFlight <= 8, `in flight peaked at ${peak.inFlight}`);
-      assert.ok(candidate.peakMirrored <= 8, `the candidate held ${candidate.peakMirrored} copies at once: max_in_flight broken across the reload`);
+      assert.equal(counts.match + counts.mismatch + counts.error + counts.dropped, answered, 'every request copied or counted as dropped');
+      assert.ok(counts.dropped > answered / 2, 'most copies dropped: 8 in flight at 800 ms each cannot follow 250/s');
+      assert.ok(Math.max(first.peak, second.peak) <= 8, 'in flight never above max_in_flight');
+      assert.ok(candidate.peakMirrored <= 8, `the candidate held ${candidate.peakMirrored} copies at once: max_in_flight broken across a reload`);
       assert.equal(counts.error, 0, 'copies within the candidate timeout are compared, not failed');
     } finally {
       candidate.delayMs = 0;
-      await plain.close();
+      await other.close();
     }
   });
 });
