@@ -1,6 +1,7 @@
 // Semantic checks of the migration rules (SPEC §12): a class's `split` and the `mirrors` list.
-// Cross-references the schema cannot express, and the isolation rule: a class with
-// `failover: none` may only split to a cluster no other class uses (home, failover or split).
+// Cross-references the schema cannot express, and isolation: a class with `failover: none` may
+// only split to a cluster no other class uses (home, failover or split), and no other class may
+// split onto the cluster of a class with `failover: none`.
 import { parseHotKeySpec } from './hot-key-spec.ts';
 import { isPlainObject } from './merge.ts';
 import type { KeyPath } from './problems.ts';
@@ -36,14 +37,20 @@ export function checkSplits(check: MigrationCheckContext): void {
       report([...at, 'to'], "must differ from the class's cluster");
       continue;
     }
-    const isolated = cls.failover === undefined || cls.failover === 'none';
-    if (!isolated) continue;
-    const owner = otherUser(classes, name, to);
-    if (owner !== null) {
-      report(
-        [...at, 'to'],
-        `class '${name}' has failover: none: it may only split to a cluster no other class uses ('${to}' serves class '${owner}')`,
-      );
+    if (isIsolated(cls)) {
+      const owner = otherUser(classes, name, to);
+      if (owner !== null) {
+        report(
+          [...at, 'to'],
+          `class '${name}' has failover: none: it may only split to a cluster no other class uses ('${to}' serves class '${owner}')`,
+        );
+      }
+      continue;
+    }
+    // Nor may another class's split bring its traffic onto an isolated class's cluster.
+    const isolatedOwner = isolatedUser(classes, name, to);
+    if (isolatedOwner !== null) {
+      report([...at, 'to'], `'${to}' serves class '${isolatedOwner}', which has failover: none: no other class may split onto it`);
     }
   }
 }
@@ -67,6 +74,20 @@ export function checkMirrors(mirrors: unknown, check: MigrationCheckContext): vo
     }
     if (typeof mirror.to === 'string' && mirror.to === mirror.from) report([...at, 'to'], "must differ from 'from'");
   });
+}
+
+function isIsolated(cls: Record<string, unknown>): boolean {
+  return cls.failover === undefined || cls.failover === 'none';
+}
+
+/** The first isolated class other than `self` whose home or split target is `cluster`. */
+function isolatedUser(classes: Record<string, unknown>, self: string, cluster: string): string | null {
+  for (const [name, value] of Object.entries(classes)) {
+    if (name === self) continue;
+    const cls = mapOf(value);
+    if (isIsolated(cls) && (cls.cluster === cluster || mapOf(cls.split).to === cluster)) return name;
+  }
+  return null;
 }
 
 /** The first class other than `self` that uses `cluster` as home, failover or split target. */
