@@ -25,6 +25,11 @@ export interface MirrorCompareOptions {
 }
 
 const NO_BODY = 'HEAD';
+const COPY_DEADLINE = new Error('mirrored copy exceeded its cluster timeout');
+
+function abortCopy(exchange: MirrorExchange): void {
+  exchange.abort();
+}
 
 export class MirrorExchange implements Dispatcher.DispatchOptions, Dispatcher.DispatchHandler, ResponseTap {
   // undici dispatch options
@@ -47,6 +52,9 @@ export class MirrorExchange implements Dispatcher.DispatchOptions, Dispatcher.Di
   private copyJson: boolean;
   private readonly copyBody: BodyCapture;
   private copyState: 0 | 1 | 2;
+  private controller: Dispatcher.DispatchController | null;
+  private deadline: NodeJS.Timeout | null;
+  private readonly timeoutMs: number;
 
   constructor(method: string, url: string, path: string, headers: string[], timeoutMs: number, sink: MirrorSink, options: MirrorCompareOptions) {
     this.path = url;
@@ -66,11 +74,18 @@ export class MirrorExchange implements Dispatcher.DispatchOptions, Dispatcher.Di
     this.copyJson = false;
     this.copyBody = new BodyCapture();
     this.copyState = 0;
+    this.controller = null;
+    this.deadline = null;
+    this.timeoutMs = timeoutMs;
   }
 
   /** Sends the copy. Never throws: a copy that cannot be sent is an error result. */
   send(endpoint: EndpointPool): void {
     this.path = endpoint.pathPrefix === '' ? this.path : endpoint.pathPrefix + this.path;
+    // The whole copy, body included, within the cluster's timeout: a trickling candidate must not
+    // hold its in-flight slot for longer (undici's own timeouts only bound the gaps).
+    this.deadline = setTimeout(abortCopy, this.timeoutMs, this);
+    this.deadline.unref();
     try {
       endpoint.pool.dispatch(this, this);
     } catch {
@@ -99,7 +114,16 @@ export class MirrorExchange implements Dispatcher.DispatchOptions, Dispatcher.Di
 
   // The copy's answer (undici handler).
 
-  onRequestStart(): void {}
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+  }
+
+  /** The copy took longer than its cluster's timeout: given up, counted as an error. */
+  abort(): void {
+    this.deadline = null;
+    this.controller?.abort(COPY_DEADLINE);
+    this.copyEnded(2);
+  }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     this.copyStatus = statusCode;
@@ -108,7 +132,7 @@ export class MirrorExchange implements Dispatcher.DispatchOptions, Dispatcher.Di
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.copyBody.add(chunk);
+    if (this.copyState === 0) this.copyBody.add(chunk);
   }
 
   onResponseEnd(): void {
@@ -122,6 +146,10 @@ export class MirrorExchange implements Dispatcher.DispatchOptions, Dispatcher.Di
   private copyEnded(state: 1 | 2): void {
     if (this.copyState !== 0) return;
     this.copyState = state;
+    if (this.deadline !== null) {
+      clearTimeout(this.deadline);
+      this.deadline = null;
+    }
     this.sink.copyFinished();
     this.settle();
   }

@@ -2,9 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Dispatcher } from 'undici';
+import { systemClock } from '../../src/clock.ts';
 import { CAPTURE_LIMIT } from '../../src/upstream/body-capture.ts';
+import { EndpointPool } from '../../src/upstream/endpoint-pool.ts';
 import { MirrorExchange, type MirrorSink } from '../../src/upstream/mirror-exchange.ts';
 import type { MismatchSample } from '../../src/upstream/mirror-state.ts';
+import { startHttpServer } from '../helpers/servers.ts';
 
 interface Side {
   readonly status: number;
@@ -78,4 +81,34 @@ test('a failed copy, a failed answer or a caller who left is an error, not a com
   assert.equal(run('GET', json({ a: 1 }), 'error').result, 'error');
   assert.equal(run('GET', json({ a: 1 }), json({ a: 1 }), { status: 499 }).result, 'error');
   assert.equal(run('GET', json({ a: 1 }), json({ a: 1 }), { error: 'reset' }).result, 'error');
+});
+
+test('a candidate that trickles its answer is given up at its cluster timeout, body and all', async (t) => {
+  const server = await startHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    // A chunk every 20 ms: undici's idle timeouts never fire, the answer never ends.
+    const timer = setInterval(() => res.write(' '), 20);
+    res.on('close', () => clearInterval(timer));
+  });
+  const endpoint = new EndpointPool(server.url, { connections: 1, connectTimeoutMs: 1000 }, systemClock);
+  t.after(async () => {
+    await endpoint.destroy();
+    await server.close();
+  });
+  const finished = Promise.withResolvers<number>();
+  const started = performance.now();
+  const seen: string[] = [];
+  const sink: MirrorSink = {
+    copyFinished: () => finished.resolve(performance.now() - started),
+    matched: () => seen.push('match'),
+    failed: () => seen.push('error'),
+    mismatched: () => seen.push('mismatch'),
+  };
+  const exchange = new MirrorExchange('GET', '/members/1', '/members/1', [], 200, sink, { ignore: new Set() });
+  exchange.send(endpoint);
+  const tookMs = await finished.promise;
+  assert.ok(tookMs >= 190 && tookMs < 1500, `copy given up after ${tookMs.toFixed(0)} ms`);
+  exchange.onAnswerStart(200, 'application/json');
+  exchange.onAnswerDone({ status: 200, upstreamMs: 1, error: null });
+  assert.deepEqual(seen, ['error']);
 });
