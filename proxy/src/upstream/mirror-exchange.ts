@@ -116,6 +116,8 @@ export class MirrorExchange implements Dispatcher.DispatchOptions, Dispatcher.Di
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    // Given up while still queued in the pool: never sent, so it cannot outlive its slot.
+    if (this.copyState !== 0) controller.abort(COPY_DEADLINE);
   }
 
   /** The copy took longer than its cluster's timeout: given up, counted as an error. */
