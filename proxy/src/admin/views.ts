@@ -55,6 +55,9 @@ export function adminViews(deps: ViewDeps): AdminSources {
     breakers() {
       return { breakers: reloader.current?.breakers.describe() ?? [] };
     },
+    clusters() {
+      return { clusters: [...(reloader.current?.clusters.values() ?? [])].map((cluster) => cluster.describe()) };
+    },
     mirrors() {
       return reloader.current?.mirrors?.describe() ?? { mirrors: [] };
     },

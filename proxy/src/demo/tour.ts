@@ -106,7 +106,7 @@ export async function runTour(options: TourOptions): Promise<{ interrupted: bool
         out.write(`${style.bold(`== ${phaseHeading({ index, count: phases.length, title: phase.title })} (${(durationMs / 1000).toFixed(1)} s) ==`)}\n`);
         out.write(`${wrapText(phase.explain, options.width - 2).map((l) => `  ${l}`).join('\n')}\n`);
       }
-      await runPhase(phase, durationMs, { traffic, tallies, service, watch, signal, addEvent, rulesDir: rules.dir, adminUrl });
+      await runPhase(phase, durationMs, { traffic, tallies, service, watch, signal, addEvent, adminUrl, rulesDir: rules.dir });
       if (redraw !== null) {
         clearInterval(redraw);
         redraw = null;
@@ -145,9 +145,9 @@ interface PhaseDeps {
   readonly service: MemberService;
   readonly watch: BreakerWatch;
   readonly signal: AbortSignal;
+  readonly adminUrl: string;
   addEvent(text: string): void;
   readonly rulesDir: string;
-  readonly adminUrl: string;
 }
 
 async function runPhase(phase: Phase, durationMs: number, deps: PhaseDeps): Promise<void> {
@@ -155,10 +155,10 @@ async function runPhase(phase: Phase, durationMs: number, deps: PhaseDeps): Prom
     service: deps.service,
     durationMs,
     signal: deps.signal,
+    adminUrl: deps.adminUrl,
     breakerState: (name) => deps.watch.stateOf(name),
     event: deps.addEvent,
     rulesDir: deps.rulesDir,
-    adminUrl: deps.adminUrl,
   });
   await deps.traffic.run(phase.streams, deps.tallies, durationMs, { signal: deps.signal, drainMs: 2500 });
   await script;

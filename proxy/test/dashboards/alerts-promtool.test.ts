@@ -10,6 +10,7 @@ const EXPECTED_ALERTS = [
   'SluiceOrderClassShed',
   'SluiceOverheadHigh',
   'SluiceOffScenarioSpike',
+  'SluiceDrillRunningLong',
   'SluiceMirrorMismatchHigh',
 ];
 

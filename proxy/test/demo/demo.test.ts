@@ -60,7 +60,8 @@ test('sluice demo runs every phase, shows why requests were refused, and ends by
     [3, 'A caller stuck in a loop'],
     [4, 'A hot member id'],
     [5, 'Primary slowdown'],
-    [6, 'Migration cut-over'],
+    [6, 'Chaos drill on primary'],
+    [7, 'Migration cut-over'],
   ] as const) {
     assert.match(output, new RegExp(`== Phase ${n}/\\d+: ${title} \\(`), `heading of phase ${n}`);
   }
@@ -92,8 +93,16 @@ test('sluice demo runs every phase, shows why requests were refused, and ends by
   assert.match(slow, /primary slows down/, slow);
   assert.match(slow, /breaker primary-slow \(primary\): closed → open/, slow);
 
+  // Chaos drill: started through the admin API, the rt breaker opened on the injected latency,
+  // and the drill ended by itself.
+  const drill = phaseBlock(output, 6);
+  assert.match(drill, /drill demo-primary-drill started: \+300 ms on primary/, drill);
+  assert.match(drill, /breaker primary-slow \(primary\): closed → open/, drill);
+  assert.match(drill, /drill demo-primary-drill ended by itself/, drill);
+  assert.ok(row(drill, 'order-center').backup > 0, `order flow failed over to backup:\n${drill}`);
+
   // Cut-over: the split raised 1% → 10% → 50% by rules reloads, mirror mismatches named by JSON path.
-  const cutOver = phaseBlock(output, 6);
+  const cutOver = phaseBlock(output, 7);
   for (const percent of [1, 10, 50]) assert.match(cutOver, new RegExp(`split order → mysql-new at ${percent}% \\(in force after \\d+ ms\\)`), cutOver);
   assert.match(cutOver, /mirror mysql-check: \d+ match, [1-9]\d* mismatch, 0 error/, cutOver);
   assert.match(cutOver, /differing: \/members\/\{id\} \/level/, cutOver);

@@ -68,7 +68,7 @@ describe('mirrored reads compared with the candidate store (whole process)', () 
       // The candidate has every tenth member's level wrong.
       startMemberStore('mysql-new', { differs: (id) => id % 10 === 0 }),
     ]);
-    running = await sidecarOnRules(rules(old.port, candidate.port, MIRROR(64)), 'sluice-mirror-');
+    running = await sidecarOnRules(rules(old.port, candidate.port, MIRROR(64)));
   });
 
   after(async () => {

@@ -44,7 +44,7 @@ describe('sticky split of member reads (whole process)', () => {
 
   before(async () => {
     [old, neu] = await Promise.all([startMemberStore('sqlserver'), startMemberStore('mysql-new')]);
-    running = await sidecarOnRules(rules(old.port, neu.port, 10), 'sluice-split-');
+    running = await sidecarOnRules(rules(old.port, neu.port, 10));
   });
 
   after(async () => {
@@ -90,7 +90,7 @@ describe('sticky split of member reads (whole process)', () => {
     assert.equal(during.byStatus.get(200), during.answered, 'no request lost or refused during the reload');
 
     // Another sidecar process (another pod, or a restart) on the same rules moves the same ids.
-    const other = await sidecarOnRules(rules(old.port, neu.port, 30), 'sluice-split-other-');
+    const other = await sidecarOnRules(rules(old.port, neu.port, 30));
     const elsewhere = await readAll(other.sidecar.url, { neu }).finally(() => other.close());
     assert.deepEqual([...elsewhere.moved].sort(), [...third.moved].sort(), 'a second sidecar process moves exactly the same ids');
     console.log(`a second sidecar process at 30% moved the same ${elsewhere.moved.size} ids`);

@@ -12,7 +12,7 @@ import { fakeContext } from '../helpers/fake-context.ts';
 const RULES: MirrorRules = { name: 'check', from: 'old', to: 'new', percent: 100, methods: ['GET', 'HEAD'], ignore: [], maxInFlight: 2 };
 
 function setup(rules: MirrorRules) {
-  const target = new UpstreamCluster({ name: 'new', endpoints: ['http://127.0.0.1:9'], timeoutMs: 750, connections: 1 });
+  const target = new UpstreamCluster({ name: 'new', endpoints: ['http://127.0.0.1:9'], timeoutMs: 750, connections: 1, balance: 'round_robin', healthCheck: null, retry: null });
   const metrics = new Metrics({ defaultMetrics: false });
   const registry = new StateRegistry();
   const compile = (next: MirrorRules) => {
