@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { adminJson, metricsText, metricValue } from '../helpers/admin.ts';
 import { runLoad, type Answer } from '../helpers/load.ts';
-import { startMemberStore, type MemberStore } from '../helpers/member-stores.ts';
+import { CAPTURE_LIMIT } from '../../src/upstream/body-capture.ts';
+import { HISTORY_ENTRIES, startMemberStore, type MemberStore } from '../helpers/member-stores.ts';
 import { sidecarOnRules, type RulesDirSidecar } from '../helpers/rules-dir.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -123,6 +124,39 @@ describe('mirrored reads compared with the candidate store (whole process)', () 
     const logged = running.sidecar.logs.filter((line) => line.event === 'mirror_mismatch');
     assert.ok(logged.length >= 1 && logged.length <= Math.ceil(tally.spanMs / 1000) + 1, `${logged.length} mismatch log lines over ${tally.spanMs.toFixed(0)} ms`);
     assert.deepEqual(logged[0].paths, ['/level/tier']);
+  });
+
+  it('answers above the capture limit are compared by digest while they stream, and reach callers whole', async () => {
+    const before = (await mirrorView(running)).counts;
+    const ids = Array.from({ length: 20 }, (_, i) => 90_001 + i); // 90010 and 90020 differ
+    const sizes: number[] = [];
+    for (const id of ids) {
+      const res = await fetch(`${running.sidecar.url}/members/${id}/history`, { headers: ORDER });
+      const body = await res.text();
+      assert.equal(res.status, 200);
+      const parsed = JSON.parse(body) as { entries: { points: number }[] };
+      assert.equal(parsed.entries.length, HISTORY_ENTRIES);
+      assert.notEqual(parsed.entries.at(-1)?.points, -1, 'the caller got the old store\'s answer');
+      sizes.push(body.length);
+    }
+    const view = await waitFor(
+      async () => {
+        const v = await mirrorView(running);
+        const done = v.counts.match + v.counts.mismatch + v.counts.error - before.match - before.mismatch - before.error;
+        return done === ids.length ? v : null;
+      },
+      { timeoutMs: 10_000, message: 'every large copy compared' },
+    );
+    const counts = { match: view.counts.match - before.match, mismatch: view.counts.mismatch - before.mismatch };
+    console.log(
+      `${ids.length} answers of ${Math.round(sizes[0] / 1024)} KiB (capture limit ${CAPTURE_LIMIT / 1024} KiB): match ${counts.match}, ` +
+        `mismatch ${counts.mismatch}, compared as ${view.recent_mismatches[0].compared}`,
+    );
+    assert.ok(sizes.every((size) => size > CAPTURE_LIMIT));
+    assert.deepEqual(counts, { match: 18, mismatch: 2 });
+    assert.equal(view.recent_mismatches[0].compared, 'sha256');
+    assert.equal(view.recent_mismatches[0].route, '/members/{id}/history');
+    assert.deepEqual(view.recent_mismatches[0].paths, []);
   });
 
   it('a candidate answering in 800 ms leaves callers p99 as without a mirror; copies beyond max_in_flight are dropped; in-flight copies survive a reload', async () => {

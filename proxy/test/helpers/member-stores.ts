@@ -1,6 +1,7 @@
 // Stand-in member stores for the migration tests: `GET /members/{id}` answers the member as JSON
 // (the same member in every store, unless `differs` says this store has it wrong), with a
 // `served_at` that always differs between stores. Copies sent by a mirror are counted apart.
+import type { ServerResponse } from 'node:http';
 import { startHttpServer, type TestServer } from './servers.ts';
 
 export interface MemberStore extends TestServer {
@@ -37,6 +38,10 @@ export async function startMemberStore(name: string, options: MemberStoreOptions
     const answer = (): void => {
       if (res.destroyed) return;
       const wrong = options.differs?.(Number(id)) ?? false;
+      if (req.url?.endsWith('/history') === true) {
+        sendHistory(res, id, wrong);
+        return;
+      }
       const body = JSON.stringify({
         id,
         store: name,
@@ -70,4 +75,21 @@ export async function startMemberStore(name: string, options: MemberStoreOptions
       control.peakMirrored = value;
     },
   };
+}
+
+/** Points history entries per member: enough for an answer of about 400 KiB. */
+export const HISTORY_ENTRIES = 6000;
+
+/**
+ * `GET /members/{id}/history`: a large JSON answer written in many chunks; a store with the member
+ * wrong has its very last entry different.
+ */
+function sendHistory(res: ServerResponse, id: string, wrong: boolean): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.write(`{"id":"${id}","entries":[`);
+  for (let i = 0; i < HISTORY_ENTRIES; i++) {
+    const points = i === HISTORY_ENTRIES - 1 && wrong ? -1 : i % 500;
+    res.write(`${i === 0 ? '' : ','}{"seq":${i},"points":${points},"note":"order settled at checkout"}`);
+  }
+  res.end(']}');
 }
