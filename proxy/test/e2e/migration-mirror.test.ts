@@ -159,6 +159,28 @@ describe('mirrored reads compared with the candidate store (whole process)', () 
     assert.deepEqual(view.recent_mismatches[0].paths, []);
   });
 
+  it('HEAD reads are copied and compared by status; requests with a body or another method are never copied', async () => {
+    const before = (await mirrorView(running)).counts;
+    const copiesBefore = candidate.mirrored.length;
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${running.sidecar.url}/members/${95_000 + i}`, { method: 'HEAD', headers: ORDER });
+      assert.equal(res.status, 200);
+    }
+    const posted = await fetch(`${running.sidecar.url}/members/95100/points`, { method: 'POST', headers: ORDER, body: '{"points":5}' });
+    assert.equal(posted.status, 200);
+    await posted.text();
+    const view = await waitFor(
+      async () => {
+        const v = await mirrorView(running);
+        return v.counts.match - before.match === 5 ? v : null;
+      },
+      { timeoutMs: 10_000, message: 'the HEAD copies compared' },
+    );
+    assert.equal(view.counts.mismatch - before.mismatch, 0);
+    assert.equal(view.counts.dropped - before.dropped, 0);
+    assert.deepEqual(candidate.mirrored.slice(copiesBefore).sort(), ['95000', '95001', '95002', '95003', '95004']);
+  });
+
   it('a candidate answering in 800 ms leaves callers p99 as without a mirror; copies beyond max_in_flight are dropped; in-flight copies survive a reload', async () => {
     candidate.delayMs = 800;
     try {
