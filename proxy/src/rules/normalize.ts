@@ -13,6 +13,7 @@ import type {
   DegradeRules,
   FaultRules,
   HotKeyRules,
+  MirrorRules,
   Rate,
   Rules,
   StoreKind,
@@ -56,6 +57,9 @@ export const DEFAULTS = {
   retryBudget: 0.2,
   traceSample: 0.01,
   traceServiceName: 'sluice',
+  mirrorPercent: 100,
+  mirrorMethods: ['GET', 'HEAD'],
+  maxInFlight: 64,
 } as const;
 
 interface RawDocument {
@@ -68,7 +72,10 @@ interface RawDocument {
     instances?: number;
   } | null;
   clusters?: Record<string, RawCluster> | null;
-  classes?: Record<string, { cluster: string; failover?: string; max_share?: number }> | null;
+  classes?: Record<
+    string,
+    { cluster: string; failover?: string; max_share?: number; split?: { to: string; percent: number; sticky?: string } }
+  > | null;
   switch?: Record<string, string> | null;
   callers?: {
     auth?: 'key' | 'trust';
@@ -85,6 +92,7 @@ interface RawDocument {
   degrade?: RawDegrade[] | null;
   tracing?: { otlp: string; sample?: number; service_name?: string } | null;
   faults?: RawFault[] | null;
+  mirrors?: RawMirror[] | null;
 }
 
 /** A fault entry as written (rules files, or the JSON posted to /admin/faults). */
@@ -108,6 +116,16 @@ interface RawCluster {
   balance?: BalanceKind;
   health_check?: { path?: string; interval?: string; timeout?: string; unhealthy?: number; healthy?: number };
   retry?: { attempts?: number; on?: (string | number)[]; budget?: number };
+}
+
+interface RawMirror {
+  name: string;
+  from: string;
+  to: string;
+  percent?: number;
+  methods?: string[];
+  compare?: { ignore?: string[] };
+  max_in_flight?: number;
 }
 
 interface RawAccount {
@@ -171,6 +189,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
     cluster: raw.cluster,
     failover: (raw.failover ?? DEFAULTS.failover) === 'none' ? null : (raw.failover as string),
     maxShare: raw.max_share ?? DEFAULTS.maxShare,
+    split: raw.split === undefined ? null : { to: raw.split.to, percent: raw.split.percent, sticky: raw.split.sticky ?? null },
   }));
 
   return {
@@ -218,6 +237,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
             sample: doc.tracing.sample ?? DEFAULTS.traceSample,
             serviceName: doc.tracing.service_name ?? DEFAULTS.traceServiceName,
           },
+    mirrors: (doc.mirrors ?? []).map(normalizeMirror),
     faults: (doc.faults ?? []).map((raw) => normalizeFault(raw, raw.until === undefined ? null : Date.parse(raw.until))),
   };
 }
@@ -305,6 +325,18 @@ function normalizeDegrade(raw: RawDegrade): DegradeRules {
     probes: raw.probes ?? DEFAULTS.probes,
     action: raw.action,
     shadow: raw.shadow ?? DEFAULTS.shadow,
+  };
+}
+
+function normalizeMirror(raw: RawMirror): MirrorRules {
+  return {
+    name: raw.name,
+    from: raw.from,
+    to: raw.to,
+    percent: raw.percent ?? DEFAULTS.mirrorPercent,
+    methods: raw.methods ?? DEFAULTS.mirrorMethods,
+    ignore: raw.compare?.ignore ?? [],
+    maxInFlight: raw.max_in_flight ?? DEFAULTS.maxInFlight,
   };
 }
 
