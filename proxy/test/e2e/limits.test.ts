@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { BURST_SECONDS } from '../../src/guards/global-cap.ts';
+import { defaultBurst } from '../../src/rules/burst.ts';
 import { adminJson, metricsText, metricValue } from '../helpers/admin.ts';
 import { runLoad, send, startLoad, starvedMs, type Answer, type LoadTally } from '../helpers/load.ts';
 import { SLUICE_BIN } from '../helpers/sidecar-process.ts';
@@ -408,8 +408,8 @@ limits:
     assert.ok(orderRate >= 100, `order traffic ran at only ${orderRate.toFixed(0)}/s`);
     assert.ok(floodRate > 200, `the flood must exceed marketing's ceiling: offered ${floodRate.toFixed(0)}/s`);
     assert.deepEqual(flood.problems, []);
-    // Held to the ceiling: 100/s × t plus the class bucket's fixed tolerance (BURST_SECONDS of its rate) + 1.
-    assertRate(flood.admitted, 100, floodTally, Math.ceil(100 * BURST_SECONDS), 0.05, 'marketing at 25% of 400/s');
+    // Held to the ceiling: 100/s × t plus the class bucket's default burst (a tenth of a second) + 1.
+    assertRate(flood.admitted, 100, floodTally, defaultBurst(100), 0.05, 'marketing at 25% of 400/s');
     assert.ok(share <= 0.3, `marketing share ${share}`);
     assert.ok(
       stack.primary.received.every((r) => r.headers['x-caller-account'] === 'order-center'),

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { StoreRules } from '../../src/rules/types.ts';
 import { RedisStore } from '../../src/store/redis-store.ts';
 import { redisKey, taggedKey } from '../../src/store/redis-keys.ts';
-import type { BucketSpec } from '../../src/store/store.ts';
+import { bucketSpec, type BucketSpec } from '../../src/store/store.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { expectedAdmitted, saturate } from './saturate.ts';
@@ -23,7 +23,7 @@ function rules(url: string): StoreRules {
 
 let unique = 0;
 function bucket(perSecond: number, burst = 0, key = `acct:test-${process.pid}-${++unique}`): BucketSpec {
-  return { key, perSecond, burst };
+  return bucketSpec(key, perSecond, burst);
 }
 
 describe('RedisStore on one Redis', () => {

@@ -5,7 +5,7 @@ import type { StoreRules } from '../../src/rules/types.ts';
 import { RedisStore } from '../../src/store/redis-store.ts';
 import { redisKey } from '../../src/store/redis-keys.ts';
 import { ResilientStore, STORE_UNAVAILABLE } from '../../src/store/resilient-store.ts';
-import type { BucketSpec } from '../../src/store/store.ts';
+import { bucketSpec, type BucketSpec } from '../../src/store/store.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { expectedAdmitted, saturate } from './saturate.ts';
@@ -29,7 +29,7 @@ describe('ResilientStore: Redis going away and coming back', () => {
     const stores = [resilient(redis.url, 'local'), resilient(redis.url, 'local')];
     const changes: boolean[][] = [[], []];
     stores.forEach((s, i) => s.onUpChange((up) => changes[i].push(up)));
-    const quota: BucketSpec[] = [{ key: `acct:kill-${process.pid}`, perSecond: 300, burst: 150 }];
+    const quota: BucketSpec[] = [bucketSpec(`acct:kill-${process.pid}`, 300, 150)];
     const raw = new Redis(redis.url);
     raw.on('error', () => {}); // this inspection client sees the outage too
     try {
@@ -85,7 +85,7 @@ describe('ResilientStore: Redis going away and coming back', () => {
 
   it('on_failure reject answers STORE_UNAVAILABLE while down, and admits again after', async () => {
     const store = resilient(redis.url, 'reject');
-    const quota: BucketSpec[] = [{ key: `acct:reject-${process.pid}`, perSecond: 1000, burst: 10 }];
+    const quota: BucketSpec[] = [bucketSpec(`acct:reject-${process.pid}`, 1000, 10)];
     try {
       await waitFor(() => store.up, { message: 'store up' });
       assert.equal(await store.take(quota), 0);
@@ -103,7 +103,7 @@ describe('ResilientStore: Redis going away and coming back', () => {
 
   it('a paused Redis costs one bounded wait, then takes are answered locally at once', async () => {
     const store = resilient(redis.url, 'local', 50);
-    const quota: BucketSpec[] = [{ key: `acct:pause-${process.pid}`, perSecond: 1000, burst: 100 }];
+    const quota: BucketSpec[] = [bucketSpec(`acct:pause-${process.pid}`, 1000, 100)];
     try {
       await waitFor(() => store.up, { message: 'store up' });
       redis.pause();
