@@ -8,6 +8,7 @@ import { bucketSpec, type BucketSpec } from '../../src/store/store.ts';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { expectedAdmitted, saturate } from './saturate.ts';
+import { spacedTakes } from './spaced.ts';
 
 describe('RedisStore on a 3-master Redis Cluster', () => {
   let cluster: RedisCluster;
@@ -35,6 +36,13 @@ describe('RedisStore on a 3-master Redis Cluster', () => {
     const expected = expectedAdmitted(300, 300, run.elapsedMs);
     assert.equal(run.failures, 0);
     assert.ok(Math.abs(run.admitted - expected) <= expected * 0.03, `admitted ${run.admitted}, expected ≈ ${expected.toFixed(0)}`);
+  });
+
+  it('counts each take of a batch at its own arrival time, on every master', async () => {
+    // Ten accounts (spread over the masters), 1000/s with burst 0: ten takes each, 1.2 ms apart.
+    const specs = Array.from({ length: 10 }, (_, i) => [bucketSpec(`acct:spaced-${process.pid}-${i}`, 1000, 0)]);
+    const answers = await Promise.all(specs.map((spec) => spacedTakes(a, spec, 10, 1.2)));
+    for (const each of answers) assert.deepEqual(each, new Array(10).fill(0));
   });
 
   it('spreads account buckets over the masters', async () => {

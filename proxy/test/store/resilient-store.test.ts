@@ -9,6 +9,7 @@ import { bucketSpec, type BucketSpec } from '../../src/store/store.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { expectedAdmitted, saturate } from './saturate.ts';
+import { spacedTakes } from './spaced.ts';
 
 function resilient(url: string, onFailure: 'local' | 'reject', commandTimeoutMs = 100): ResilientStore {
   const rules: StoreRules = { kind: 'redis', url, nodes: [], onFailure, instances: 2 };
@@ -96,6 +97,26 @@ describe('ResilientStore: Redis going away and coming back', () => {
       await redis.restart();
       await waitFor(() => store.up, { timeoutMs: 2000, message: 'store up again' });
       assert.equal(await store.take(quota), 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('takes that waited on a stalled Redis are decided locally at their own arrival times', async () => {
+    const rules: StoreRules = { kind: 'redis', url: redis.url, nodes: [], onFailure: 'local', instances: 1 };
+    const store = new ResilientStore(new RedisStore(rules, { commandTimeoutMs: 100 }), { onFailure: 'local', instances: 1 });
+    try {
+      await waitFor(() => store.up, { message: 'store up' });
+      redis.pause();
+      try {
+        // One batch of ten takes 1.2 ms apart at 1000/s, burst 0: it times out, and each take
+        // falls back at its own time, so all ten fit (at the timeout's instant only one would).
+        const answers = await spacedTakes(store, [bucketSpec(`acct:stalled-${process.pid}`, 1000, 0)], 10, 1.2);
+        assert.equal(store.up, false, 'the stall was seen');
+        assert.deepEqual(answers, new Array(10).fill(0));
+      } finally {
+        redis.resume();
+      }
     } finally {
       await store.close();
     }
