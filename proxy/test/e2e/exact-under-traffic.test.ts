@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runBunches } from '../helpers/bunches.ts';
-import { admittedBySidecar, assertSharedRate, BURST, QUOTA, report } from '../helpers/fleet-scenarios.ts';
-import { allStoreUp, byStatus, startFleet, startFleetLoad, type Fleet } from '../helpers/fleet.ts';
+import { admittedBySidecar, BURST, QUOTA, report } from '../helpers/fleet-scenarios.ts';
+import { allStoreUp, byStatus, startFleet, startFleetLoad, type Fleet, type FleetLoadResult } from '../helpers/fleet.ts';
 import { startLoad, type LoadRequest, type LoadTally } from '../helpers/load.ts';
 import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '../helpers/redis.ts';
 import type { ClusterPorts } from '../helpers/stack.ts';
@@ -38,6 +38,38 @@ function statusesOf(tallies: readonly LoadTally[]): Record<number, number> {
   return out;
 }
 
+/**
+ * A saturated fleet admitted QUOTA × span within ±`tolerance`, plus the burst (the bucket starts
+ * full), and only ever 200 or 429. Never above; below only by what no bucket can use: spans in
+ * which the fleet sent nothing for longer than the burst covers (the machine held every process
+ * off the CPU), reported as `starvedMs`.
+ */
+function assertSaturated(result: FleetLoadResult, tolerance: number, what: string) {
+  const spanMs = result.lastSent - result.firstSent;
+  const admitted = result.answers.filter((a) => a.status === 200).length;
+  const expected = (QUOTA * spanMs) / 1000 + BURST + 1;
+  const slack = (tolerance * QUOTA * spanMs) / 1000;
+  const covered = ((BURST + 1) * 1000) / QUOTA;
+  const sent = result.answers.map((a) => a.sentAt).sort((x, y) => x - y);
+  let starvedMs = 0;
+  for (let i = 1; i < sent.length; i++) if (sent[i] - sent[i - 1] > covered) starvedMs += sent[i] - sent[i - 1] - covered;
+  const statuses = byStatus(result.answers);
+  const figures = {
+    admitted,
+    expected: Math.round(expected * 10) / 10,
+    spanMs: Math.round(spanMs),
+    requestsPerSecond: Math.round((result.answers.length * 1000) / spanMs),
+    starvedMs: Math.round(starvedMs),
+    statuses,
+  };
+  assert.deepEqual(result.failures, [], `${what}: transport failures`);
+  assert.deepEqual(Object.keys(statuses).filter((code) => code !== '200' && code !== '429'), [], `${what}: ${JSON.stringify(statuses)}`);
+  assert.ok(figures.requestsPerSecond > QUOTA * 1.5, `${what}: the load must saturate ${QUOTA}/s: ${JSON.stringify(figures)}`);
+  assert.ok(admitted <= expected + slack, `${what}: admitted too many: ${JSON.stringify(figures)}`);
+  assert.ok(admitted >= expected - slack - (QUOTA * starvedMs) / 1000, `${what}: admitted too few: ${JSON.stringify(figures)}`);
+  return figures;
+}
+
 /** The three scenarios on `sidecars` sidecars whose store `startStore` provides. */
 function exactScenarios(what: string, sidecars: number, startStore: () => Promise<{ store: string; stop(): Promise<void> }>): void {
   describe(`${what} (whole processes)`, () => {
@@ -60,8 +92,10 @@ function exactScenarios(what: string, sidecars: number, startStore: () => Promis
     });
 
     it('a 100000/s account at ~5000 req/s over 16 keep-alive connections: zero 429s', async () => {
+      // As fast as 16 connections go (each sends its next request when the last is answered),
+      // at most 5000/s over 3 s: on this kind of machine a few thousand requests/s.
       const loads = fleet.sidecars.map((s) =>
-        startLoad(s.url, { connections: CALLERS / sidecars, ratePerSecond: 5000 / sidecars, durationMs: 3000, maxRequests: 20_000, request: as('bulk') }),
+        startLoad(s.url, { connections: CALLERS / sidecars, durationMs: 3000, maxRequests: 15_000 / sidecars, request: as('bulk') }),
       );
       const tallies = await Promise.all(loads.map((l) => l.done));
       const statuses = statusesOf(tallies);
@@ -71,7 +105,7 @@ function exactScenarios(what: string, sidecars: number, startStore: () => Promis
       report(`${what}: 100000/s account at ~5000 req/s`, figures);
       assert.deepEqual(tallies.flatMap((t) => t.failures), [], 'no transport failure');
       assert.deepEqual(statuses, { 200: sent }, 'every request admitted');
-      assert.ok(figures.requestsPerSecond >= 1500, `the load ran at only ${figures.requestsPerSecond} req/s`);
+      assert.ok(figures.requestsPerSecond >= 1000, `the load ran at only ${figures.requestsPerSecond} req/s`);
     });
 
     it('a 2000/s account at ~1000 req/s from 16 callers firing together: zero 429s', async () => {
@@ -90,10 +124,11 @@ function exactScenarios(what: string, sidecars: number, startStore: () => Promis
       // The default burst of 300/s is BURST (30): the fleet-scenario bound applies as it is.
       assert.equal(BURST, QUOTA / 10);
       const result = await startFleetLoad(fleet.sidecars, { connections: CALLERS / sidecars, durationMs: 4000, request: as('saturated') }).done;
-      const figures = assertSharedRate(result, 0.03, `${what}: saturated ${QUOTA}/s`);
+      const figures = assertSaturated(result, 0.03, `${what}: saturated ${QUOTA}/s`);
       const each = admittedBySidecar(result, sidecars);
+      // Every sidecar took part: none was starved of admissions by the others.
       for (const n of each) assert.ok(n > (QUOTA * 4) / (sidecars * 4), `admitted per sidecar ${each.join(', ')}`);
-      report(`${what}: ${QUOTA}/s saturated for 4 s`, { ...figures, statuses: byStatus(result.answers), admittedBySidecar: each });
+      report(`${what}: ${QUOTA}/s saturated for 4 s`, { ...figures, admittedBySidecar: each });
     });
   });
 }
