@@ -85,8 +85,6 @@ export class RedisStore implements CounterStore {
   private readonly batches = new Map<string, Batch>();
   private flushScheduled = false;
   private readonly flush = (): void => this.flushAll();
-  /** Round trip to Redis, ms, smoothed: a refused take is retried this much early. */
-  private rtt = 0;
 
   constructor(rules: StoreRules, options: RedisStoreOptions = {}) {
     if (rules.kind === 'memory') throw new TypeError('RedisStore needs store kind redis or redis-cluster');
@@ -225,8 +223,7 @@ export class RedisStore implements CounterStore {
     }
     this.takeBatch(args).then(
       (answers) => {
-        this.rtt += (performance.now() - sentAt - this.rtt) * 0.2;
-        for (let i = 0; i < waiters.length; i++) settle(waiters[i], answers[i], this.rtt);
+        for (let i = 0; i < waiters.length; i++) settle(waiters[i], answers[i]);
       },
       (error: unknown) => {
         for (let i = 0; i < waiters.length; i++) waiters[i].reject(error);
@@ -235,16 +232,17 @@ export class RedisStore implements CounterStore {
   }
 }
 
-function settle(waiter: Waiter, micros: number, rtt: number): void {
+function settle(waiter: Waiter, micros: number): void {
   if (micros === 0) {
     waiter.resolve(0);
     return;
   }
-  // Redis counts the wait from the take's arrival; less a round trip, so the next take reaches
-  // Redis as room appears rather than a trip later (with burst 0 that time would be lost for good).
+  // Redis judged the take at its arrival plus the trip to Redis (its age is subtracted, the
+  // trip is not), and answered the wait from there: a take made `wait` after this one is judged
+  // exactly when room appears. Until then takes are refused here, without a round trip.
   const wait = micros / 1000;
   const call = waiter.call;
-  const until = waiter.sent + wait - rtt;
+  const until = waiter.sent + wait;
   if (until > call.blockedUntil) call.blockedUntil = until;
   waiter.resolve(wait);
 }
