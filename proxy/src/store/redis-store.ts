@@ -1,8 +1,9 @@
 // Shared counters in Redis or Redis Cluster: GCRA in a Lua script on the Redis server's clock,
 // atomic per take. Takes made in the same turn of the event loop go out as one script call per
 // hash-tag group (every group at once on a single Redis), so Redis sees one command for many
-// requests; each take carries its age at sending, so it counts at its own arrival time. A take Redis just refused is refused locally until room should appear, so a
-// saturated limit costs about one round trip per admission, not per request. Answers reject
+// requests; each take carries its age at sending, so it counts at its own arrival time. A take
+// Redis just refused is refused locally until room should appear, so a saturated limit costs
+// about one round trip per admission, not per request. Answers reject
 // when Redis cannot answer in time; the resilient store turns those into local decisions.
 import { Cluster } from 'ioredis';
 import { CLOSED_RETRY_MS, gcraClosed } from '../limits/gcra.ts';
