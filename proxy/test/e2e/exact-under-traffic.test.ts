@@ -27,6 +27,7 @@ callers:
   unknown: reject
   accounts:
 ${[account('warmup', '100000/s'), account('bulk', '100000/s'), account('bunched', '2000/s'), account('saturated', `${QUOTA}/s`)].join('\n')}
+    - { id: strict, owner: Zhao Lei, team: growth, scenario: Campaign lookup, class: order, quota: 2000/s, burst: 0 }
 `;
 }
 
@@ -118,6 +119,20 @@ function exactScenarios(what: string, sidecars: number, startStore: () => Promis
       assert.deepEqual(tally.failures, [], 'no transport failure');
       assert.deepEqual(tally.byStatus, { 200: tally.sent }, `every request admitted (refused: ${JSON.stringify(tally.reasons)})`);
       assert.ok(tally.requestsPerSecond >= 500, `the bunches ran at only ${tally.requestsPerSecond} req/s`);
+    });
+
+    it('the same bunches against an explicit burst: 0 are refused: strict spacing, as configured', async () => {
+      // The control: what the default burst is for. 16 arrivals in one instant against 2000/s
+      // with no tolerance are one per 0.5 ms too many, far below the rate.
+      const tally = await runBunches(
+        fleet.sidecars.map((s) => s.url),
+        { size: CALLERS, everyMs: 16, durationMs: 1500, request: as('strict') },
+      );
+      const refused = tally.byStatus[429] ?? 0;
+      report(`${what}: 2000/s account with burst 0, bunches of 16`, { sidecars, ...tally, refusedShare: Math.round((refused / tally.sent) * 100) / 100 });
+      assert.deepEqual(tally.failures, []);
+      assert.ok(refused >= tally.sent * 0.25, `burst 0 refuses bunched arrivals: ${JSON.stringify(tally.byStatus)}`);
+      assert.deepEqual(Object.keys(tally.reasons), ['account_quota']);
     });
 
     it(`${sidecars === 1 ? 'one sidecar' : `${sidecars} sidecars`} saturating a ${QUOTA}/s account for 4 s admit ${QUOTA * 4} ± 3% plus the burst`, async () => {
