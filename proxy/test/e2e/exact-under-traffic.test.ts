@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runBunches } from '../helpers/bunches.ts';
-import { admittedBySidecar, BURST, QUOTA, report } from '../helpers/fleet-scenarios.ts';
-import { allStoreUp, byStatus, startFleet, startFleetLoad, type Fleet, type FleetLoadResult } from '../helpers/fleet.ts';
+import { admittedBySidecar, assertSharedRate, BURST, QUOTA, report } from '../helpers/fleet-scenarios.ts';
+import { allStoreUp, byStatus, startFleet, startFleetLoad, type Fleet } from '../helpers/fleet.ts';
 import { startLoad, type LoadRequest, type LoadTally } from '../helpers/load.ts';
 import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '../helpers/redis.ts';
 import type { ClusterPorts } from '../helpers/stack.ts';
@@ -37,38 +37,6 @@ function statusesOf(tallies: readonly LoadTally[]): Record<number, number> {
   const out: Record<number, number> = {};
   for (const t of tallies) for (const [status, n] of t.byStatus) out[status] = (out[status] ?? 0) + n;
   return out;
-}
-
-/**
- * A saturated fleet admitted QUOTA × span within ±`tolerance`, plus the burst (the bucket starts
- * full), and only ever 200 or 429. Never above; below only by what no bucket can use: spans in
- * which the fleet sent nothing for longer than the burst covers (the machine held every process
- * off the CPU), reported as `starvedMs`.
- */
-function assertSaturated(result: FleetLoadResult, tolerance: number, what: string) {
-  const spanMs = result.lastSent - result.firstSent;
-  const admitted = result.answers.filter((a) => a.status === 200).length;
-  const expected = (QUOTA * spanMs) / 1000 + BURST + 1;
-  const slack = (tolerance * QUOTA * spanMs) / 1000;
-  const covered = ((BURST + 1) * 1000) / QUOTA;
-  const sent = result.answers.map((a) => a.sentAt).sort((x, y) => x - y);
-  let starvedMs = 0;
-  for (let i = 1; i < sent.length; i++) if (sent[i] - sent[i - 1] > covered) starvedMs += sent[i] - sent[i - 1] - covered;
-  const statuses = byStatus(result.answers);
-  const figures = {
-    admitted,
-    expected: Math.round(expected * 10) / 10,
-    spanMs: Math.round(spanMs),
-    requestsPerSecond: Math.round((result.answers.length * 1000) / spanMs),
-    starvedMs: Math.round(starvedMs),
-    statuses,
-  };
-  assert.deepEqual(result.failures, [], `${what}: transport failures`);
-  assert.deepEqual(Object.keys(statuses).filter((code) => code !== '200' && code !== '429'), [], `${what}: ${JSON.stringify(statuses)}`);
-  assert.ok(figures.requestsPerSecond > QUOTA * 1.5, `${what}: the load must saturate ${QUOTA}/s: ${JSON.stringify(figures)}`);
-  assert.ok(admitted <= expected + slack, `${what}: admitted too many: ${JSON.stringify(figures)}`);
-  assert.ok(admitted >= expected - slack - (QUOTA * starvedMs) / 1000, `${what}: admitted too few: ${JSON.stringify(figures)}`);
-  return figures;
 }
 
 /** store_down events logged so far by the fleet's sidecars. */
@@ -148,11 +116,11 @@ function exactScenarios(what: string, sidecars: number, startStore: () => Promis
       // Shared enforcement is what is measured: a Redis command over its 100 ms bound (a machine
       // too loaded) sends a sidecar to its local share for a while, which is another contract.
       assert.equal(storeDowns(fleet), downsBefore, `${what}: the store was marked down during the run; rerun on a quieter machine`);
-      const figures = assertSaturated(result, 0.03, `${what}: saturated ${QUOTA}/s`);
+      const figures = assertSharedRate(result, 0.03, `${what}: saturated ${QUOTA}/s`);
       const each = admittedBySidecar(result, sidecars);
       // Every sidecar took part: none was starved of admissions by the others.
       for (const n of each) assert.ok(n > (QUOTA * 4) / (sidecars * 4), `admitted per sidecar ${each.join(', ')}`);
-      report(`${what}: ${QUOTA}/s saturated for 4 s`, { ...figures, admittedBySidecar: each });
+      report(`${what}: ${QUOTA}/s saturated for 4 s`, { ...figures, statuses: byStatus(result.answers), admittedBySidecar: each });
     });
   });
 }
