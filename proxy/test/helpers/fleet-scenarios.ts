@@ -95,8 +95,10 @@ export function assertSharedRate(result: FleetLoadResult, tolerance: number, wha
   const figures = `admitted ${admitted}, expected ${expected.toFixed(1)} ± ${slack.toFixed(1)}, one exact GCRA ${ideal}, over ${spanMs.toFixed(0)} ms (${requestsPerSecond} requests/s)`;
   assert.deepEqual(result.failures, [], `${what}: transport failures`);
   assert.deepEqual(Object.keys(statuses).filter((s) => s !== '200' && s !== '429'), [], `${what}: ${JSON.stringify(statuses)}`);
-  assert.ok(admitted <= expected + slack, `${what}: admitted too many: ${figures}`);
-  assert.ok(Math.abs(admitted - ideal) <= slack, `${what}: not what one exact GCRA admits for the same requests: ${figures}`);
+  // A sidecar that saw a Redis command over its bound enforces its local share for a while
+  // (store_down in its log): the fleet then admits more than one shared bucket would.
+  assert.ok(admitted <= expected + slack, `${what}: admitted too many (a store_down during the run?): ${figures}`);
+  assert.ok(Math.abs(admitted - ideal) <= slack, `${what}: not what one exact GCRA admits for the same requests (a store_down during the run?): ${figures}`);
   assert.ok(ideal >= expected - slack, `${what}: the load did not saturate the quota throughout (a loaded machine: rerun): ${figures}`);
   return { admitted, expected: Math.round(expected * 10) / 10, ideal, spanMs: Math.round(spanMs), requestsPerSecond };
 }
