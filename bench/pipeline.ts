@@ -65,6 +65,7 @@ const rules: Rules = {
     ],
   },
   degrade: [],
+  faults: [],
   tracing: null,
 };
 
