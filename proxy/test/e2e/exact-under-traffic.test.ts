@@ -56,7 +56,7 @@ function exactScenarios(what: string, sidecars: number, startStore: () => Promis
       fleet = await startFleet(sidecars, rules(store));
       await waitFor(() => allStoreUp(fleet.sidecars, 1), { timeoutMs: 5000, message: 'every sidecar on its store' });
       // JIT, connections, Redis scripts: before anything is measured.
-      const warm = await startFleetLoad(fleet.sidecars, { connections: 4, durationMs: 600, request: as('warmup') }).done;
+      const warm = await startFleetLoad(fleet.sidecars, { connections: CALLERS / sidecars, durationMs: 1000, request: as('warmup') }).done;
       assert.deepEqual(warm.failures, []);
     });
 
