@@ -118,6 +118,67 @@ const dashedByRegex = (pattern: string): Override => ({
   ],
 });
 
+/** Mismatch ratio above which the alert SluiceMirrorMismatchHigh fires (after 5 minutes). */
+const MIRROR_MISMATCH_BUDGET = 0.01;
+
+/** Migration cut-over (README): where a split sends each class, and how mirrored answers compare. */
+const MIGRATION_SECTION: Section = {
+  title: 'Migration cut-over',
+  panels: [
+    {
+      type: 'timeseries',
+      title: 'Split shares',
+      description:
+        "Share of each split class's requests by the cluster its split chose (the class's own or the split target): " +
+        'it follows split.percent (sticky splits: the share of key values, weighted by their traffic).',
+      queries: [
+        {
+          expr:
+            `sum by (class, cluster) (${rate('sluice_split_requests_total', CLASS)}) / ignoring (cluster) group_left ` +
+            `sum by (class) (${rate('sluice_split_requests_total', CLASS)})`,
+          legend: '{{class}} → {{cluster}}',
+        },
+      ],
+      unit: 'percentunit',
+      stacked: true,
+      min: 0,
+      max: 1,
+      w: 8,
+    },
+    {
+      type: 'timeseries',
+      title: 'Mirror mismatch ratio',
+      description:
+        'Mismatches / compared copies per mirror. Dashed: the alert threshold (SluiceMirrorMismatchHigh, 5 minutes). ' +
+        'GET /admin/mirrors names the routes and JSON paths that differ.',
+      queries: [
+        {
+          expr:
+            `sum by (mirror) (${rate('sluice_mirror_requests_total', 'result="mismatch"')}) / ` +
+            `sum by (mirror) (${rate('sluice_mirror_requests_total', 'result=~"match|mismatch"')})`,
+          legend: '{{mirror}}',
+        },
+      ],
+      unit: 'percentunit',
+      min: 0,
+      limitLine: MIRROR_MISMATCH_BUDGET,
+      w: 8,
+    },
+    {
+      type: 'timeseries',
+      title: 'Mirrored copies by result',
+      description:
+        'Copies per second per mirror: match, mismatch, error (either side failed or timed out) and dropped ' +
+        '(max_in_flight reached: never queued). Many drops mean the candidate is slow or max_in_flight low.',
+      queries: [{ expr: `sum by (mirror, result) (${rate('sluice_mirror_requests_total')})`, legend: '{{mirror}} {{result}}' }],
+      unit: 'reqps',
+      stacked: true,
+      min: 0,
+      w: 8,
+    },
+  ],
+};
+
 const SECTIONS: readonly Section[] = [
   {
     title: 'Traffic',
@@ -338,6 +399,7 @@ const SECTIONS: readonly Section[] = [
       },
     ],
   },
+  MIGRATION_SECTION,
   {
     title: 'Rules and store',
     panels: [

@@ -32,6 +32,8 @@ export class Metrics {
   readonly faultsInjected: HotCounter;
   /** The endpoints of the clusters in force; set by the sidecar once it has a policy source. */
   endpointStates: () => Iterable<EndpointHealthState> = () => [];
+  readonly splitRequests: HotCounter;
+  readonly mirrorRequests: HotCounter;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -144,6 +146,18 @@ export class Metrics {
       name: 'sluice_faults_injected_total',
       help: 'Faults injected by chaos drills, by drill name and kind (delay, abort).',
       labelNames: ['fault', 'kind'] as const,
+      registers,
+    });
+    this.splitRequests = new HotCounter({
+      name: 'sluice_split_requests_total',
+      help: "Requests of a class with a split, by the cluster the split chose (the class's own or the split target).",
+      labelNames: ['class', 'cluster'] as const,
+      registers,
+    });
+    this.mirrorRequests = new HotCounter({
+      name: 'sluice_mirror_requests_total',
+      help: 'Mirrored copies by result: match, mismatch (answers differ), error (either side failed), dropped (max_in_flight).',
+      labelNames: ['mirror', 'result'] as const,
       registers,
     });
     // Both results exported at 0 from the start: the first failure must be an increase (alerts

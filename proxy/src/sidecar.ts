@@ -181,6 +181,11 @@ export class Sidecar {
           faults: faultState,
           onEndpointHealth: (cluster, endpoint, healthy) =>
             log.warn({ event: 'endpoint_health', cluster, endpoint, healthy }, `endpoint ${endpoint} (${cluster}) ${healthy ? 'back in rotation' : 'out of rotation: health checks failed'}`),
+          onMirrorMismatch: (mirror, sample, suppressed) =>
+            log.warn(
+              { event: 'mirror_mismatch', mirror, ...sample, suppressed },
+              `mirror ${mirror}: ${sample.method} ${sample.route} differs (${sample.compared}${sample.paths.length === 0 ? '' : `: ${sample.paths.join(', ')}`})`,
+            ),
         });
       },
       log,

@@ -21,6 +21,8 @@ export interface AdminSources {
   faults?(): unknown;
   postFault?(body: string): { readonly status: number; readonly body: unknown };
   deleteFault?(name: string): { readonly status: number; readonly body: unknown };
+  /** GET /admin/mirrors: counts and recent mismatches per mirror (absent: none configured). */
+  mirrors?(): unknown;
   /** Applies a posted switch body; answers an error line or null. */
   postSwitch(body: string): string | null;
   clearSwitch(): void;
@@ -92,6 +94,7 @@ export class AdminServer {
     if (path === '/admin/breakers') return sendJson(res, 200, this.sources.breakers());
     if (path === '/admin/clusters') return sendJson(res, 200, this.sources.clusters());
     if (path === '/admin/faults' || path.startsWith('/admin/faults/')) return this.handleFaults(req, res, method, path);
+    if (path === '/admin/mirrors') return sendJson(res, 200, this.sources.mirrors?.() ?? { mirrors: [] });
     if (path === '/admin/switch') {
       if (method === 'DELETE') {
         this.sources.clearSwitch();

@@ -68,6 +68,9 @@ export function adminViews(deps: ViewDeps): AdminSources {
     clusters() {
       return { clusters: [...(reloader.current?.clusters.values() ?? [])].map((cluster) => cluster.describe()) };
     },
+    mirrors() {
+      return reloader.current?.mirrors?.describe() ?? { mirrors: [] };
+    },
     postSwitch(body) {
       const parsed = deps.parseSwitch(body);
       if (typeof parsed === 'string') return parsed;

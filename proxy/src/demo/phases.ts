@@ -18,6 +18,8 @@ export interface PhaseControl {
   breakerState(name: string): string | null;
   /** A line in the view's event list. */
   event(text: string): void;
+  /** The sidecar's rules directory: a phase may rewrite it (a hot reload). */
+  readonly rulesDir?: string;
 }
 
 export interface Phase {

@@ -13,12 +13,14 @@ import type {
   DegradeRules,
   FaultRules,
   HotKeyRules,
+  MirrorRules,
   Rate,
   Rules,
   StoreKind,
   DegradeKind,
   DegradeAction,
 } from './types.ts';
+import { defaultBurst } from './burst.ts';
 import { parseDuration, parseRate } from './units.ts';
 
 /** Defaults of every optional setting; README's rules reference lists the same values. */
@@ -39,7 +41,6 @@ export const DEFAULTS = {
   unknown: 'reject',
   enforceRoutes: false,
   identity: ['header:x-client-app', 'ip'],
-  burst: 0,
   globalScope: 'fleet',
   track: 100_000,
   window: '1s',
@@ -58,6 +59,9 @@ export const DEFAULTS = {
   retryBudget: 0.2,
   traceSample: 0.01,
   traceServiceName: 'sluice',
+  mirrorPercent: 100,
+  mirrorMethods: ['GET', 'HEAD'],
+  maxInFlight: 64,
 } as const;
 
 interface RawDocument {
@@ -70,7 +74,10 @@ interface RawDocument {
     instances?: number;
   } | null;
   clusters?: Record<string, RawCluster> | null;
-  classes?: Record<string, { cluster: string; failover?: string; max_share?: number }> | null;
+  classes?: Record<
+    string,
+    { cluster: string; failover?: string; max_share?: number; split?: { to: string; percent: number; sticky?: string } }
+  > | null;
   switch?: Record<string, string> | null;
   callers?: {
     auth?: 'key' | 'trust';
@@ -87,6 +94,7 @@ interface RawDocument {
   degrade?: RawDegrade[] | null;
   tracing?: { otlp: string; sample?: number; service_name?: string } | null;
   faults?: RawFault[] | null;
+  mirrors?: RawMirror[] | null;
 }
 
 /** A fault entry as written (rules files, or the JSON posted to /admin/faults). */
@@ -110,6 +118,16 @@ interface RawCluster {
   balance?: BalanceKind;
   health_check?: { path?: string; interval?: string; timeout?: string; unhealthy?: number; healthy?: number };
   retry?: { attempts?: number; on?: (string | number)[]; budget?: number };
+}
+
+interface RawMirror {
+  name: string;
+  from: string;
+  to: string;
+  percent?: number;
+  methods?: string[];
+  compare?: { ignore?: string[] };
+  max_in_flight?: number;
 }
 
 interface RawAccount {
@@ -173,6 +191,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
     cluster: raw.cluster,
     failover: (raw.failover ?? DEFAULTS.failover) === 'none' ? null : (raw.failover as string),
     maxShare: raw.max_share ?? DEFAULTS.maxShare,
+    split: raw.split === undefined ? null : { to: raw.split.to, percent: raw.split.percent, sticky: raw.split.sticky ?? null },
   }));
 
   return {
@@ -198,6 +217,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       auth: callers.auth ?? DEFAULTS.auth,
       unknown: callers.unknown ?? DEFAULTS.unknown,
       unknownQuota: callers.unknown_quota === undefined ? null : rate(callers.unknown_quota),
+      unknownBurst: callers.unknown_quota === undefined ? 0 : defaultBurst(rate(callers.unknown_quota).perSecond),
       enforceRoutes: callers.enforce_routes ?? DEFAULTS.enforceRoutes,
       accounts: (callers.accounts ?? []).map(normalizeAccount),
       identity: (callers.identity ?? DEFAULTS.identity).map(identitySource),
@@ -208,6 +228,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
           ? null
           : {
               rate: rate(limits.global.rate),
+              burst: defaultBurst(rate(limits.global.rate).perSecond),
               scope: limits.global.scope ?? DEFAULTS.globalScope,
               shadow: limits.global.shadow ?? DEFAULTS.shadow,
             },
@@ -222,6 +243,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
             sample: doc.tracing.sample ?? DEFAULTS.traceSample,
             serviceName: doc.tracing.service_name ?? DEFAULTS.traceServiceName,
           },
+    mirrors: (doc.mirrors ?? []).map(normalizeMirror),
     faults: (doc.faults ?? []).map((raw) => normalizeFault(raw, raw.until === undefined ? null : Date.parse(raw.until))),
   };
 }
@@ -278,20 +300,25 @@ function normalizeAccount(raw: RawAccount): AccountRules {
     class: raw.class,
     keySha256: raw.key_sha256 ?? null,
     quota: raw.quota === undefined ? null : rate(raw.quota),
-    burst: raw.burst ?? DEFAULTS.burst,
+    burst: raw.burst ?? (raw.quota === undefined ? 0 : defaultBurst(rate(raw.quota).perSecond)),
     routes: raw.routes ?? null,
   };
 }
 
 function normalizeHotKey(raw: RawHotKey): HotKeyRules {
   const overrides = new Map<string, Rate>();
-  for (const [value, text] of Object.entries(raw.overrides ?? {})) overrides.set(value, rate(text));
+  const overrideBursts = new Map<string, number>();
+  for (const [value, text] of Object.entries(raw.overrides ?? {})) {
+    overrides.set(value, rate(text));
+    overrideBursts.set(value, raw.burst ?? defaultBurst(rate(text).perSecond));
+  }
   return {
     name: raw.name,
     key: raw.key,
     rate: rate(raw.rate),
-    burst: raw.burst ?? DEFAULTS.burst,
+    burst: raw.burst ?? defaultBurst(rate(raw.rate).perSecond),
     overrides,
+    overrideBursts,
     track: raw.track ?? DEFAULTS.track,
     shadow: raw.shadow ?? DEFAULTS.shadow,
   };
@@ -309,6 +336,18 @@ function normalizeDegrade(raw: RawDegrade): DegradeRules {
     probes: raw.probes ?? DEFAULTS.probes,
     action: raw.action,
     shadow: raw.shadow ?? DEFAULTS.shadow,
+  };
+}
+
+function normalizeMirror(raw: RawMirror): MirrorRules {
+  return {
+    name: raw.name,
+    from: raw.from,
+    to: raw.to,
+    percent: raw.percent ?? DEFAULTS.mirrorPercent,
+    methods: raw.methods ?? DEFAULTS.mirrorMethods,
+    ignore: raw.compare?.ignore ?? [],
+    maxInFlight: raw.max_in_flight ?? DEFAULTS.maxInFlight,
   };
 }
 

@@ -18,6 +18,8 @@ export const FAULT_HEADER_PATTERN = '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+: *\\S.*$';
 export const ISO_TIME_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$';
 export const RETRY_ON_PATTERN = '^(connect_failure|reset|timeout|[45][0-9]{2})$';
 export const OTLP_URL_PATTERN = '^https?://[^\\s/?#@]+(/\\S*)?$';
+export const JSON_POINTER_PATTERN = '^(/([^~/]|~[01])*)+$';
+export const METHOD_PATTERN = '^[A-Z]+$';
 
 /** The message shown when a value fails one of the patterns above. */
 export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
@@ -36,6 +38,8 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [ISO_TIME_PATTERN]: 'must be an ISO 8601 time like 2026-12-24T10:00:00Z',
   [RETRY_ON_PATTERN]: 'must be connect_failure, reset, timeout or a 4xx/5xx status such as "503"',
   [OTLP_URL_PATTERN]: 'must be an OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces',
+  [JSON_POINTER_PATTERN]: 'must be a JSON Pointer, e.g. /served_at or /items/0/took',
+  [METHOD_PATTERN]: 'must be an HTTP method in capitals, e.g. GET',
 };
 
 const rate = {
@@ -193,6 +197,68 @@ const cluster = {
   },
 };
 
+const percent = {
+  type: 'number',
+  minimum: 0,
+  maximum: 100,
+  description: 'A share of requests, 0-100 (steps of 0.01).',
+};
+
+const split = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['to', 'percent'],
+  description: "Send a share of the class's admitted requests to another cluster (migration cut-over).",
+  properties: {
+    to: { type: 'string', description: 'Cluster that receives the share.' },
+    percent: { ...percent, description: "Share of the class's requests sent to `to`, 0-100." },
+    sticky: {
+      type: 'string',
+      description:
+        'path:/TEMPLATE/{name} | query:NAME | header:NAME | ip: the choice is a stable hash of this key, ' +
+        'so one value always goes to the same cluster and raising percent only moves values to `to`.',
+    },
+  },
+};
+
+const mirror = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'from', 'to'],
+  description: 'Copy requests sent to one cluster to another and compare the answers; the copy is never returned.',
+  properties: {
+    name: { type: 'string', pattern: NAME_PATTERN, description: 'Mirror name (metrics label, /admin/mirrors).' },
+    from: { type: 'string', description: 'Requests forwarded to this cluster are copied.' },
+    to: { type: 'string', description: 'Cluster the copies go to (its timeout bounds each copy).' },
+    percent: { ...percent, default: 100, description: 'Share of eligible requests copied, 0-100.' },
+    methods: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: METHOD_PATTERN },
+      default: ['GET', 'HEAD'],
+      description: 'Methods copied. A request carrying a body is never copied.',
+    },
+    compare: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'How the two answers are compared: status, then JSON structurally, else byte for byte.',
+      properties: {
+        ignore: {
+          type: 'array',
+          items: { type: 'string', pattern: JSON_POINTER_PATTERN },
+          description: 'JSON Pointer paths left out of the comparison, e.g. [/took, /served_at].',
+        },
+      },
+    },
+    max_in_flight: {
+      type: 'integer',
+      minimum: 1,
+      default: 64,
+      description: 'Most copies outstanding at once; beyond it copies are dropped (counted), never queued.',
+    },
+  },
+};
+
 const trafficClass = {
   type: 'object',
   additionalProperties: false,
@@ -212,6 +278,7 @@ const trafficClass = {
       default: 1,
       description: 'Admitted only while this class stays under max_share x limits.global.rate.',
     },
+    split,
   },
 };
 
@@ -232,7 +299,12 @@ const account = {
       description: 'SHA-256 (hex) of the caller key sent in x-caller-key. Needed with callers.auth: key.',
     },
     quota: { ...rate, description: 'Fleet-wide rate for this account (smooth, not fixed windows).' },
-    burst: { type: 'integer', minimum: 0, default: 0, description: 'Extra requests allowed at once above the quota.' },
+    burst: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Extra requests allowed at once above the quota. Default: a tenth of a second of the quota, at least 1 (300/s → 30). 0: strict spacing, two arrivals in the same instant are one too many.',
+    },
     routes: {
       type: 'array',
       items: { type: 'string', pattern: ROUTE_PATTERN },
@@ -256,7 +328,7 @@ const callers = {
       default: 'reject',
       description: "reject: 401 unknown_caller | a class name: unknown callers share one 'unknown' account of that class.",
     },
-    unknown_quota: { ...rate, description: "Quota of the shared 'unknown' account." },
+    unknown_quota: { ...rate, description: "Quota of the shared 'unknown' account; its burst is a tenth of a second of it, at least 1." },
     enforce_routes: {
       type: 'boolean',
       default: false,
@@ -286,7 +358,12 @@ const hotKey = {
       description: 'path:/TEMPLATE/{name} | query:NAME | header:NAME | ip (client address: anti-scraping).',
     },
     rate: { ...rate, description: 'Rate allowed per distinct key value.' },
-    burst: { type: 'integer', minimum: 0, default: 0, description: 'Extra requests allowed at once per key value.' },
+    burst: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Extra requests allowed at once per key value, for the rate and its overrides. Default: a tenth of a second of each rate, at least 1. 0: strict spacing.',
+    },
     overrides: {
       type: 'object',
       additionalProperties: rate,
@@ -313,7 +390,7 @@ const limits = {
       required: ['rate'],
       description: 'Total admitted rate; classes are held to their max_share of it.',
       properties: {
-        rate: { ...rate, description: 'Most requests admitted in total.' },
+        rate: { ...rate, description: 'Most requests admitted in total; a tenth of a second of it may arrive at once (each class ceiling likewise at its own rate).' },
         scope: {
           enum: ['fleet', 'instance'],
           default: 'fleet',
@@ -456,6 +533,7 @@ export const RULES_SCHEMA = {
     degrade: { type: ['array', 'null'], items: degradeRule, description: 'Degradation rules (circuit breakers).' },
     faults: { type: ['array', 'null'], items: faultRule, description: 'Chaos drills: injected latency and errors (also POST /admin/faults).' },
     tracing,
+    mirrors: { type: ['array', 'null'], items: mirror, description: 'Mirrored requests with answers compared.' },
   },
 } as const;
 

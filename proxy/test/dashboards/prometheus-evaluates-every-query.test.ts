@@ -45,6 +45,11 @@ function recordTraffic(metrics: Metrics): void {
     { cluster: 'primary', endpoint: 'http://10.0.0.1:8080', healthy: true },
     { cluster: 'primary', endpoint: 'http://10.0.0.2:8080', healthy: false },
   ];
+  metrics.splitRequests.labels('order', 'primary').inc(18);
+  metrics.splitRequests.labels('order', 'mysql-new').inc(2);
+  metrics.mirrorRequests.labels('mysql-check', 'match').inc(9);
+  metrics.mirrorRequests.labels('mysql-check', 'mismatch').inc(1);
+  metrics.mirrorRequests.labels('mysql-check', 'dropped').inc(1);
 }
 
 function hasFiniteValue(result: QueryResult): boolean {
