@@ -9,6 +9,7 @@ import type { Clock } from './clock.ts';
 import { isSettling, type Guard } from './guards/guard.ts';
 import { buildBreakerGuard } from './guards/breaker.ts';
 import { buildLimitGuards } from './guards/pipeline.ts';
+import { compileClasses } from './compiled-class.ts';
 import type { Metrics } from './metrics.ts';
 import type { ClassMetrics, Policy } from './policy.ts';
 import { RequestCounters } from './request-counters.ts';
@@ -54,12 +55,15 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
     for (const [name, clusterRules] of rules.clusters) {
       clusters.set(name, registry.get(clusterIdentity(clusterRules), () => new ClusterHolder(clusterRules)).cluster);
     }
+    // Each class compiled once; the guards and the metric children below hang their parts on it.
+    const classes = compileClasses(rules);
     const limitGuards = buildLimitGuards(rules, {
       store: deps.store,
       clock: deps.clock,
       metrics,
       registry,
       usage: deps.usage,
+      classes,
     });
     const switchMap = deps.switchState.effective(rules.switch);
     const routing = buildBreakerGuard(rules, {
@@ -68,6 +72,7 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       registry,
       onTransition: deps.onBreakerTransition,
       switchOverride: deps.switchState.overridden ? switchMap : undefined,
+      classes,
     });
     const guards: Guard[] = [...limitGuards, routing.guard];
 
@@ -78,6 +83,11 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
         upstreamDuration.set(cluster, metrics.upstreamDuration.labels(cluster, klass.name));
       }
       classMetrics.set(klass.name, { upstreamDuration });
+      const compiled = classes.get(klass.name);
+      if (compiled !== undefined) {
+        compiled.upstreamDuration = upstreamDuration;
+        compiled.primaryCluster = clusters.get(compiled.primaryName) ?? null;
+      }
     }
     const policy: Policy = {
       version: loaded.hash,

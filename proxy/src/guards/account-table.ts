@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.ts';
 import type { LimitInfo, Reason } from '../reasons.ts';
 import type { Rate, Rules } from '../rules/types.ts';
 import type { StateRegistry } from '../state-registry.ts';
+import type { ClassTable, CompiledClass } from '../compiled-class.ts';
 import type { BucketSpec } from '../store/store.ts';
 import type { CompiledAccountRef, RequestContext } from './guard.ts';
 import { compileRoutes, type RouteMatcher } from './route-matcher.ts';
@@ -24,6 +25,14 @@ export class CompiledAccount implements CompiledAccountRef {
   /** null: any route. */
   readonly routes: RouteMatcher | null;
   readonly usage: AccountUsage;
+  /** The account's class compiled once for this policy (see compiled-class.ts); null when none was given. */
+  readonly klass: CompiledClass | null;
+  /**
+   * sluice_requests_total children of this account, by cluster then status code, kept by the
+   * policy's RequestCounters: reached from ctx.account, counting an answer skips the lookup by
+   * account id.
+   */
+  readonly requestChildren = new Map<string, Map<number, CounterSeries>>();
   private readonly metrics: Metrics;
   private readonly rejections = new Map<Reason, AccountCounter>();
   private readonly shadows = new Map<Reason, AccountCounter>();
@@ -38,6 +47,7 @@ export class CompiledAccount implements CompiledAccountRef {
     routes: RouteMatcher | null;
     usage: AccountUsage;
     metrics: Metrics;
+    klass?: CompiledClass | null;
   }) {
     this.id = init.id;
     this.className = init.className;
@@ -46,6 +56,7 @@ export class CompiledAccount implements CompiledAccountRef {
     this.quotaLimit = init.quotaLimit;
     this.routes = init.routes;
     this.usage = init.usage;
+    this.klass = init.klass ?? null;
     this.metrics = init.metrics;
   }
 
@@ -94,6 +105,8 @@ export interface AccountTableDeps {
   readonly metrics: Metrics;
   readonly registry: StateRegistry;
   readonly usage: UsageRegistry;
+  /** The policy's compiled classes, hung on each account. */
+  readonly classes?: ClassTable;
 }
 
 export function buildAccountTable(rules: Rules, deps: AccountTableDeps): AccountTable {
@@ -117,6 +130,7 @@ export function buildAccountTable(rules: Rules, deps: AccountTableDeps): Account
         routes,
         usage: deps.usage.of(a.id),
         metrics: deps.metrics,
+        klass: deps.classes?.get(a.class) ?? null,
       }),
     );
   }
@@ -133,6 +147,7 @@ export function buildAccountTable(rules: Rules, deps: AccountTableDeps): Account
       routes: null,
       usage: deps.usage.of(UNKNOWN_ACCOUNT),
       metrics: deps.metrics,
+      klass: deps.classes?.get(callers.unknown) ?? null,
     });
   }
   return { byId, unknown, anyRoutes, anyQuota };

@@ -14,6 +14,8 @@ import type { Rules } from '../rules/types.ts';
 import type { StateRegistry } from '../state-registry.ts';
 import { compileRoutes } from '../upstream/router.ts';
 import type { Guard, RequestContext, Verdict } from './guard.ts';
+import type { ClassTable } from '../compiled-class.ts';
+import { accountOf } from './account-table.ts';
 import { isUpstreamError, latencyOf, measuresUpstream, type Outcome } from '../request-context.ts';
 
 export interface BreakerGuardDeps {
@@ -31,6 +33,8 @@ export interface BreakerGuardDeps {
    * sluice_shadow_rejections_total{reason="circuit_open"} + 1.
    */
   readonly onShadowReject?: (ctx: RequestContext) => void;
+  /** The policy's compiled classes: each gets its route and the name of its cluster (see compiled-class.ts). */
+  readonly classes?: ClassTable;
 }
 
 export interface BreakerGuard {
@@ -60,6 +64,10 @@ const UNROUTABLE: Rejection = Object.freeze(rejection('upstream_unavailable'));
 
 export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): BreakerGuard {
   const table = compileRoutes(rules, deps.switchOverride ?? rules.switch);
+  for (const [name, route] of table.routes) {
+    const compiled = deps.classes?.get(name);
+    if (compiled !== undefined) compiled.primaryName = route.primary;
+  }
 
   if (rules.degrade.length === 0) {
     const clusterOf = new Map<string, string>();
@@ -67,7 +75,8 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
     const guard: Guard = {
       name: 'breaker',
       check(ctx) {
-        const cluster = clusterOf.get(ctx.className);
+        const compiled = accountOf(ctx)?.klass;
+        const cluster = compiled != null && compiled.primaryName !== '' ? compiled.primaryName : clusterOf.get(ctx.className);
         if (cluster === undefined) return UNROUTABLE;
         ctx.cluster = cluster;
         return null;
@@ -103,10 +112,13 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
   };
   const routes = new Map<string, CompiledRoute>();
   for (const [name, route] of table.routes) {
-    routes.set(name, Object.freeze({
+    const compiledRoute: CompiledRoute = Object.freeze({
       primary: gateOf(route.primary),
       failover: route.failover === null ? null : gateOf(route.failover),
-    }));
+    });
+    routes.set(name, compiledRoute);
+    const compiled = deps.classes?.get(name);
+    if (compiled !== undefined) compiled.breakerRoute = compiledRoute;
   }
 
   const metrics = deps.metrics;
@@ -120,7 +132,7 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
   const guard: Guard = {
     name: 'breaker',
     check(ctx: RequestContext): Verdict {
-      const route = routes.get(ctx.className);
+      const route = (accountOf(ctx)?.klass?.breakerRoute as CompiledRoute | null | undefined) ?? routes.get(ctx.className);
       if (route === undefined) return UNROUTABLE;
       const primary = route.primary;
       const failover = route.failover;
