@@ -84,3 +84,22 @@ export function withoutHopByHop(raw: RawHeaders): string[] {
   for (let i = 0; i < out.length; i += 2) if (!named.has(out[i].toLowerCase())) kept.push(out[i], out[i + 1]);
   return kept;
 }
+
+/**
+ * The flat `[name, value, ...]` list to relay from headers already parsed into an object
+ * (lower-case names, repeated fields as arrays, as undici and node:http hand them over), without
+ * hop-by-hop fields and those the Connection header names.
+ */
+export function relayedHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): string[] {
+  const connection = headers.connection;
+  const named = connection === undefined ? null : connectionNamed(Array.isArray(connection) ? connection.flatMap((v) => ['connection', v]) : ['connection', connection]);
+  const out: string[] = [];
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || (named !== null && named.has(name))) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') out.push(name, value);
+    else for (let i = 0; i < value.length; i++) out.push(name, value[i]);
+  }
+  return out;
+}
