@@ -3,7 +3,8 @@
 // it through ctx.account instead of looking the class name (and then the cluster name) up in a
 // map of their own on every request: per admitted request that is five hash lookups fewer
 // (global-cap gate, breaker route, cluster, upstream-duration children, request-counter children
-// by account), ~0.15 µs on the bench machine. The maps stay as the fallback for a context with
+// by account): ~35 ns of lookups per request become ~1 ns of field reads (micro-benchmark; small
+// beside the forwarding itself, but paid by every request). The maps stay as the fallback for a context with
 // no compiled account (unit tests that build one by hand).
 import type { HistogramSeries } from './hot-metrics.ts';
 import type { Rules } from './rules/types.ts';
