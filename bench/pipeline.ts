@@ -64,6 +64,7 @@ const rules: Rules = {
     ],
   },
   degrade: [],
+  faults: [],
   tracing: null,
 };
 

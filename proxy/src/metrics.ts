@@ -4,6 +4,13 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { HotCounter, HotHistogram } from './hot-metrics.ts';
 
+/** One endpoint's active health, read at scrape time for sluice_endpoint_healthy. */
+export interface EndpointHealthState {
+  readonly cluster: string;
+  readonly endpoint: string;
+  readonly healthy: boolean;
+}
+
 export class Metrics {
   readonly registry: Registry;
   // Request-path metrics: plain numbers per label set, read by prom-client at scrape time.
@@ -19,6 +26,11 @@ export class Metrics {
   readonly storeUp: Gauge;
   readonly globalAdmittedRatio: Gauge<'class'>;
   readonly shadowRejections: HotCounter;
+  readonly endpointHealthy: Gauge<'cluster' | 'endpoint'>;
+  readonly retries: HotCounter;
+  readonly faultsInjected: HotCounter;
+  /** The endpoints of the clusters in force; set by the sidecar once it has a policy source. */
+  endpointStates: () => Iterable<EndpointHealthState> = () => [];
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -100,6 +112,31 @@ export class Metrics {
       name: 'sluice_shadow_rejections_total',
       help: 'Requests a shadow rule would have refused (admitted anyway), by account, class and reason.',
       labelNames: ['account', 'class', 'reason'] as const,
+      registers,
+    });
+    const endpointStates = (): Iterable<EndpointHealthState> => this.endpointStates();
+    const endpointHealthy: Gauge<'cluster' | 'endpoint'> = new Gauge({
+      name: 'sluice_endpoint_healthy',
+      help: 'Active health of each upstream endpoint: 1 in rotation, 0 out after failed health checks.',
+      labelNames: ['cluster', 'endpoint'] as const,
+      registers,
+      collect() {
+        // Read from the clusters in force at scrape time: a removed cluster's endpoints disappear.
+        endpointHealthy.reset();
+        for (const state of endpointStates()) endpointHealthy.labels(state.cluster, state.endpoint).set(state.healthy ? 1 : 0);
+      },
+    });
+    this.endpointHealthy = endpointHealthy;
+    this.retries = new HotCounter({
+      name: 'sluice_retries_total',
+      help: 'Retries of failed upstream attempts, by cluster and result (sent, budget_exhausted).',
+      labelNames: ['cluster', 'result'] as const,
+      registers,
+    });
+    this.faultsInjected = new HotCounter({
+      name: 'sluice_faults_injected_total',
+      help: 'Faults injected by chaos drills, by drill name and kind (delay, abort).',
+      labelNames: ['fault', 'kind'] as const,
       registers,
     });
     // Both results exported at 0 from the start: the first failure must be an increase (alerts

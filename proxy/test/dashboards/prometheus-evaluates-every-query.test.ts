@@ -35,6 +35,13 @@ function recordTraffic(metrics: Metrics): void {
   metrics.storeUp.set(0);
   metrics.globalAdmittedRatio.labels('order').set(0.55);
   metrics.globalAdmittedRatio.labels('marketing').set(0.3);
+  metrics.retries.labels('primary', 'sent').inc(3);
+  metrics.retries.labels('primary', 'budget_exhausted').inc();
+  metrics.faultsInjected.labels('primary-slow-drill', 'delay').inc(5);
+  metrics.endpointStates = () => [
+    { cluster: 'primary', endpoint: 'http://10.0.0.1:8080', healthy: true },
+    { cluster: 'primary', endpoint: 'http://10.0.0.2:8080', healthy: false },
+  ];
 }
 
 function hasFiniteValue(result: QueryResult): boolean {

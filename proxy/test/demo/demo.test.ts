@@ -31,7 +31,7 @@ async function runDemo(args: readonly string[]): Promise<Run> {
 
 /** The block a phase printed: from its heading to the next heading or the summary. */
 function phaseBlock(output: string, n: number): string {
-  const start = output.indexOf(`== Phase ${n}/5:`);
+  const start = output.indexOf(`== Phase ${n}/6:`);
   assert.ok(start >= 0, `phase ${n} heading missing`);
   const next = output.slice(start + 1).search(/\n== Phase |\nSummary:/);
   return next < 0 ? output.slice(start) : output.slice(start, start + 1 + next);
@@ -46,7 +46,7 @@ function row(block: string, label: string): { sent: number; primary: number; mar
   return { sent: num(cells[1]), primary: num(cells[2]), marketing: num(cells[3]), backup: num(cells[4]), rest: cells.slice(5).join(' ') };
 }
 
-test('sluice demo runs the five phases, shows why requests were refused, and ends by itself', { timeout: DEADLINE_MS + 10_000 }, async () => {
+test('sluice demo runs the six phases, shows why requests were refused, and ends by itself', { timeout: DEADLINE_MS + 10_000 }, async () => {
   const started = Date.now();
   const run = await runDemo(['--duration-scale', '0.15']);
   const output = run.stdout;
@@ -60,8 +60,9 @@ test('sluice demo runs the five phases, shows why requests were refused, and end
     [3, 'A caller stuck in a loop'],
     [4, 'A hot member id'],
     [5, 'Primary slowdown'],
+    [6, 'Chaos drill on primary'],
   ] as const) {
-    assert.match(output, new RegExp(`== Phase ${n}/5: ${title} \\(`), `heading of phase ${n}`);
+    assert.match(output, new RegExp(`== Phase ${n}/6: ${title} \\(`), `heading of phase ${n}`);
   }
 
   // Normal flow: order traffic served by primary, marketing by its own cluster and never primary.
@@ -91,6 +92,14 @@ test('sluice demo runs the five phases, shows why requests were refused, and end
   assert.match(slow, /primary slows down/, slow);
   assert.match(slow, /breaker primary-slow \(primary\): closed → open/, slow);
 
+  // Chaos drill: started through the admin API, the rt breaker opened on the injected latency,
+  // and the drill ended by itself.
+  const drill = phaseBlock(output, 6);
+  assert.match(drill, /drill demo-primary-drill started: \+300 ms on primary/, drill);
+  assert.match(drill, /breaker primary-slow \(primary\): closed → open/, drill);
+  assert.match(drill, /drill demo-primary-drill ended by itself/, drill);
+  assert.ok(row(drill, 'order-center').backup > 0, `order flow failed over to backup:\n${drill}`);
+
   assert.match(output, /Summary: tour complete/);
   assert.match(output, /http:\/\/127\.0\.0\.1:\d+\/metrics/);
   assert.match(output, /dashboards\/sluice\.json/);
@@ -107,7 +116,7 @@ test('Ctrl-C ends the tour early, cleanly, with a summary', { timeout: DEADLINE_
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
     // One Ctrl-C: a second one is the way to quit without waiting for the cleanup.
-    if (!interrupted && stdout.includes('== Phase 2/5')) {
+    if (!interrupted && stdout.includes('== Phase 2/6')) {
       interrupted = true;
       child.kill('SIGINT');
     }
@@ -118,7 +127,7 @@ test('Ctrl-C ends the tour early, cleanly, with a summary', { timeout: DEADLINE_
   clearTimeout(killer);
   assert.equal(code, 130, stdout);
   assert.match(stdout, /Summary: tour interrupted/);
-  assert.doesNotMatch(stdout, /== Phase 3\/5/);
+  assert.doesNotMatch(stdout, /== Phase 3\/6/);
 });
 
 test('sluice demo refuses a bad --duration-scale with a usage error', async () => {
