@@ -247,7 +247,7 @@ export function goalLines(summaries: readonly VariantSummary[], openLoop: readon
   const openPlain = openLoop.find((v) => v.name === 'plain-proxy') ?? null;
   const lines = [
     `goal: sluice-guards CPU/request ≤ 1.10× plain-proxy: ${ratio(guards?.cpuRatioToPlain ?? null)} — ${verdict(guards?.cpuRatioToPlain ?? null, (v) => v <= 1.1)}`,
-    `      the same at the open loop's fixed rate (the machine not saturated): ${ratio(open?.cpuRatioToPlain ?? null)}`,
+    `      the same at the open loop's fixed rate: ${ratio(open?.cpuRatioToPlain ?? null)}`,
     `goal: sluice-redis CPU/request ≤ 1.15× sluice-guards: ${ratio(redis?.cpuRatioToGuards ?? null)} — ${verdict(redis?.cpuRatioToGuards ?? null, (v) => v <= 1.15)}`,
     `goal: sluice-redis req/s ≥ 0.85× sluice-guards: ${ratio(redis?.rpsRatioToGuards ?? null)} — ${verdict(redis?.rpsRatioToGuards ?? null, (v) => v >= 0.85)}`,
     `goal: sluice-loaded RSS ≤ 1.2× plain-proxy: ${ratio(loaded?.rssRatioToPlain ?? null)}${loaded?.hotKeysTracked == null ? '' : ` (${cell(loaded.hotKeysTracked, 0, true)} hot keys tracked)`} — ${verdict(loaded?.rssRatioToPlain ?? null, (v) => v <= 1.2)}`,
