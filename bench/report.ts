@@ -1,6 +1,6 @@
 // Summaries of the measured runs (median with min–max over rounds) and their Markdown rendering.
 import type { LoadResult } from './load.ts';
-import type { OpenLoopResult } from './open-loop.ts';
+import { LATE_MS, type OpenLoopResult } from './open-loop.ts';
 
 /** One measured run of one variant. */
 export interface Measurement extends Omit<LoadResult, 'type'> {
@@ -229,12 +229,12 @@ function verdict(value: Spread | null, holds: (v: number) => boolean): string {
   return holds(value.median) ? 'met by the median, not in every round' : 'NOT met';
 }
 
-/** Open-loop runs whose generator sent over 1% of its arrivals late measured the machine, not the proxy. */
+/** Open-loop runs whose generator sent over 1% of its arrivals late (> LATE_MS) measured the machine, not the proxy. */
 function openLoopVerdict(open: OpenLoopSummary | null, plain: OpenLoopSummary | null): string {
   const runs = [...(open?.runs ?? []), ...(plain?.runs ?? [])];
   const late = runs.filter((r) => r.lateSends > r.scheduled * 0.01).length;
   const base = verdict(open?.p99OverPlainMs ?? null, (v) => v <= 1);
-  return late === 0 ? base : `${base}, but inconclusive: in ${late} of ${runs.length} runs the generator itself sent over 1% of arrivals more than 1 ms late (machine saturated; lower --open-rate or run on a quiet machine)`;
+  return late === 0 ? base : `${base}, but inconclusive: in ${late} of ${runs.length} runs the generator itself sent over 1% of arrivals more than ${LATE_MS} ms late (machine saturated; lower --open-rate or run on a quiet machine)`;
 }
 
 /** The issue's goals, each with its measured figure (median and min–max over rounds). */
