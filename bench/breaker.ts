@@ -29,7 +29,7 @@ function rules(degradeRules: readonly DegradeRules[]): Rules {
     ],
     switch: new Map(),
     callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [] },
-    limits: { global: null, hotKeys: [] },
+    limits: { global: null, hotKeys: [], adaptive: [] },
     degrade: degradeRules,
   };
 }

@@ -62,6 +62,7 @@ const rules: Rules = {
         shadow: false,
       },
     ],
+    adaptive: [],
   },
   degrade: [],
 };

@@ -4,6 +4,7 @@
 
 import type {
   AccountRules,
+  AdaptiveRules,
   ClassRules,
   ClusterRules,
   DegradeRules,
@@ -38,6 +39,12 @@ export const DEFAULTS = {
   openFor: '10s',
   probes: 3,
   shadow: false,
+  adaptiveAlgorithm: 'gradient',
+  initialLimit: 20,
+  minLimit: 4,
+  maxLimit: 1000,
+  tolerance: 2,
+  reserve: 0.2,
 } as const;
 
 interface RawDocument {
@@ -62,6 +69,7 @@ interface RawDocument {
   limits?: {
     global?: { rate: string; scope?: 'fleet' | 'instance'; shadow?: boolean };
     hot_keys?: RawHotKey[] | null;
+    adaptive?: RawAdaptive[] | null;
   } | null;
   degrade?: RawDegrade[] | null;
 }
@@ -85,6 +93,17 @@ interface RawHotKey {
   burst?: number;
   overrides?: Record<string, string>;
   track?: number;
+  shadow?: boolean;
+}
+
+interface RawAdaptive {
+  cluster: string;
+  algorithm?: 'gradient' | 'aimd';
+  initial_limit?: number;
+  min_limit?: number;
+  max_limit?: number;
+  tolerance?: number;
+  reserve?: number;
   shadow?: boolean;
 }
 
@@ -159,6 +178,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
               shadow: limits.global.shadow ?? DEFAULTS.shadow,
             },
       hotKeys: (limits.hot_keys ?? []).map(normalizeHotKey),
+      adaptive: (limits.adaptive ?? []).map(normalizeAdaptive),
     },
     degrade: (doc.degrade ?? []).map(normalizeDegrade),
   };
@@ -188,6 +208,19 @@ function normalizeHotKey(raw: RawHotKey): HotKeyRules {
     burst: raw.burst ?? DEFAULTS.burst,
     overrides,
     track: raw.track ?? DEFAULTS.track,
+    shadow: raw.shadow ?? DEFAULTS.shadow,
+  };
+}
+
+function normalizeAdaptive(raw: RawAdaptive): AdaptiveRules {
+  return {
+    cluster: raw.cluster,
+    algorithm: raw.algorithm ?? DEFAULTS.adaptiveAlgorithm,
+    initialLimit: raw.initial_limit ?? DEFAULTS.initialLimit,
+    minLimit: raw.min_limit ?? DEFAULTS.minLimit,
+    maxLimit: raw.max_limit ?? DEFAULTS.maxLimit,
+    tolerance: raw.tolerance ?? DEFAULTS.tolerance,
+    reserve: raw.reserve ?? DEFAULTS.reserve,
     shadow: raw.shadow ?? DEFAULTS.shadow,
   };
 }

@@ -95,6 +95,18 @@ export interface DegradeRules {
   readonly shadow: boolean;
 }
 
+/** `limits.adaptive[]`: one cluster's learned concurrency limit (SPEC §9). */
+export interface AdaptiveRules {
+  readonly cluster: string;
+  readonly algorithm: 'gradient' | 'aimd';
+  readonly initialLimit: number;
+  readonly minLimit: number;
+  readonly maxLimit: number;
+  readonly tolerance: number;
+  readonly reserve: number;
+  readonly shadow: boolean;
+}
+
 export interface Rules {
   readonly server: ServerRules;
   readonly store: StoreRules;
@@ -106,6 +118,7 @@ export interface Rules {
   readonly limits: {
     readonly global: GlobalLimitRules | null;
     readonly hotKeys: readonly HotKeyRules[];
+    readonly adaptive: readonly AdaptiveRules[];
   };
   readonly degrade: readonly DegradeRules[];
 }

@@ -1,6 +1,6 @@
 // Complete, valid normalized Rules for tests, with overrides per section: tests of the compiled
 // parts build Rules directly rather than through YAML.
-import type { AccountRules, CallerRules, ClassRules, GlobalLimitRules, HotKeyRules, Rate, Rules } from '../../src/rules/types.ts';
+import type { AccountRules, AdaptiveRules, CallerRules, ClassRules, GlobalLimitRules, HotKeyRules, Rate, Rules } from '../../src/rules/types.ts';
 
 /** `200/s` or `120/min` as a normalized Rate. */
 export function rate(text: string): Rate {
@@ -52,6 +52,7 @@ export interface RulesOverrides {
   readonly classes?: readonly ClassRules[];
   readonly global?: GlobalLimitRules | null;
   readonly hotKeys?: readonly HotKeyRules[];
+  readonly adaptive?: readonly AdaptiveRules[];
 }
 
 export function makeRules(over: RulesOverrides = {}): Rules {
@@ -73,7 +74,7 @@ export function makeRules(over: RulesOverrides = {}): Rules {
       accounts: over.accounts ?? [account({ id: 'order-center' })],
       ...over.callers,
     },
-    limits: { global: over.global ?? null, hotKeys: over.hotKeys ?? [] },
+    limits: { global: over.global ?? null, hotKeys: over.hotKeys ?? [], adaptive: over.adaptive ?? [] },
     degrade: [],
   };
 }

@@ -21,7 +21,7 @@ test('a minimal file gets the documented defaults', async () => {
   assert.deepEqual(rules.classes, [{ name: 'order', priority: 0, cluster: 'primary', failover: null, maxShare: 1 }]);
   assert.equal(rules.switch.size, 0);
   assert.deepEqual(rules.callers, { auth: 'key', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [] });
-  assert.deepEqual(rules.limits, { global: null, hotKeys: [] });
+  assert.deepEqual(rules.limits, { global: null, hotKeys: [], adaptive: [] });
   assert.deepEqual(rules.degrade, []);
 });
 
