@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { cpus } from 'node:os';
 import { systemClock } from '../proxy/src/clock.ts';
 import { buildBreakerGuard } from '../proxy/src/guards/breaker.ts';
-import { RequestContext } from '../proxy/src/guards/guard.ts';
+import { RequestContext } from '../proxy/src/request-context.ts';
 import { Metrics } from '../proxy/src/metrics.ts';
 import type { DegradeRules, Rules } from '../proxy/src/rules/types.ts';
 import { StateRegistry } from '../proxy/src/state-registry.ts';

@@ -7,7 +7,7 @@ import { cpus } from 'node:os';
 import type { IncomingMessage } from 'node:http';
 import { UsageRegistry } from '../proxy/src/accounts/usage.ts';
 import { systemClock } from '../proxy/src/clock.ts';
-import { RequestContext } from '../proxy/src/guards/guard.ts';
+import { RequestContext } from '../proxy/src/request-context.ts';
 import { HotKeyGuard } from '../proxy/src/guards/hot-key.ts';
 import { buildLimitGuards, runGuards } from '../proxy/src/guards/pipeline.ts';
 import { Metrics } from '../proxy/src/metrics.ts';

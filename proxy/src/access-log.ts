@@ -3,7 +3,7 @@
 // when the listener is built: off, the request path calls shared no-ops and builds nothing.
 // Log lines may name the path (a member id included); metric labels never do.
 import type { Logger } from 'pino';
-import type { RequestContext } from './guards/guard.ts';
+import type { RequestContext } from './request-context.ts';
 import { REASONS, type Rejection } from './reasons.ts';
 import type { ForwardOutcome } from './upstream/forward-exchange.ts';
 

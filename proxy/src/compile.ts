@@ -6,13 +6,11 @@ import type { HistogramSeries } from './hot-metrics.ts';
 import type { UsageRegistry } from './accounts/usage.ts';
 import type { TransitionListener } from './breakers/breaker.ts';
 import type { Clock } from './clock.ts';
-import type { Guard, RequestContext } from './guards/guard.ts';
+import { isSettling, type Guard } from './guards/guard.ts';
 import { buildBreakerGuard } from './guards/breaker.ts';
 import { buildLimitGuards } from './guards/pipeline.ts';
 import type { Metrics } from './metrics.ts';
 import type { ClassMetrics, Policy } from './policy.ts';
-import type { Rejection } from './reasons.ts';
-import { RejectionCounters } from './rejection-counters.ts';
 import { RequestCounters } from './request-counters.ts';
 import type { LoadedRules } from './rules/reloader.ts';
 import type { ClusterRules } from './rules/types.ts';
@@ -81,23 +79,18 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       }
       classMetrics.set(klass.name, { upstreamDuration });
     }
-    const rejections = new RejectionCounters(metrics.rejections);
-    const usage = deps.usage;
     const policy: Policy = {
       version: loaded.hash,
       loadedAt: new Date().toISOString(),
       files: loaded.files,
       rules,
       guards,
+      settlers: guards.filter(isSettling),
       breakers: routing.breakers,
       clusters,
       switchMap,
       classMetrics,
       requests: new RequestCounters(metrics.requests),
-      countRejection(ctx: RequestContext, verdict: Rejection): void {
-        rejections.inc(ctx, verdict);
-        if (ctx.accountId !== '' && usage.has(ctx.accountId)) usage.of(ctx.accountId).rejected(verdict.reason);
-      },
       warnings: routing.warnings,
     };
     registry.commit();

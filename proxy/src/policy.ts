@@ -2,8 +2,7 @@
 // change) by compile.ts and swapped in as a whole.
 import type { HistogramSeries } from './hot-metrics.ts';
 import type { BreakerSet } from './breakers/breaker-set.ts';
-import type { Guard, RequestContext } from './guards/guard.ts';
-import type { Rejection } from './reasons.ts';
+import type { Guard, SettlingGuard } from './guards/guard.ts';
 import type { RequestCounters } from './request-counters.ts';
 import type { Rules } from './rules/types.ts';
 import type { UpstreamCluster } from './upstream/cluster.ts';
@@ -21,6 +20,8 @@ export interface Policy {
   readonly rules: Rules;
   /** Guards in order: caller → routes → quota → hot key → global cap → breaker (routing). */
   readonly guards: readonly Guard[];
+  /** The guards that learn from outcomes (breakers...), in pipeline order: settled once per forwarded request. */
+  readonly settlers: readonly SettlingGuard[];
   readonly breakers: BreakerSet;
   readonly clusters: ReadonlyMap<string, UpstreamCluster>;
   /** Effective emergency re-pointing (rules' switch overlaid with the admin switch). */
@@ -28,11 +29,6 @@ export interface Policy {
   readonly classMetrics: ReadonlyMap<string, ClassMetrics>;
   /** sluice_requests_total, by account, class, cluster and status code. */
   readonly requests: RequestCounters;
-  /**
-   * Counts a rejection made outside the guard pipeline (which counts its own): store failure,
-   * unroutable request. sluice_rejections_total and the account's usage profile.
-   */
-  countRejection(ctx: RequestContext, verdict: Rejection): void;
   /** Switch entries that could not be applied (unknown cluster, or would break isolation). */
   readonly warnings: readonly string[];
 }

@@ -1,5 +1,6 @@
 // Every rejection sluice answers, in one table: status, body `reason`, and a default message.
 // README's "Answers" table documents each one; a test keeps the two in step.
+import type { Outcome } from './request-context.ts';
 
 export const REASONS = {
   unknown_caller: { status: 401, message: 'caller account missing or not registered' },
@@ -34,8 +35,13 @@ export interface Rejection {
   /** Milliseconds until a retry may succeed; 0 when unknown. */
   readonly retryAfterMs: number;
   readonly limit: LimitInfo | null;
+  /**
+   * A refusal that stands for an upstream answer (a fault drill's abort): the guards that admitted
+   * the request settle with this outcome, as if the upstream had answered it, instead of refunding.
+   */
+  readonly settlesAs: Outcome | null;
 }
 
-export function rejection(reason: Reason, retryAfterMs = 0, limit: LimitInfo | null = null): Rejection {
-  return { reason, retryAfterMs, limit };
+export function rejection(reason: Reason, retryAfterMs = 0, limit: LimitInfo | null = null, settlesAs: Outcome | null = null): Rejection {
+  return { reason, retryAfterMs, limit, settlesAs };
 }

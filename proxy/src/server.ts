@@ -7,8 +7,10 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { accessLogFromEnv, type AccessLog } from './access-log.ts';
 import { writeRejection } from './answer.ts';
-import { runGuards } from './guards/pipeline.ts';
-import { RequestContext, type Verdict } from './guards/guard.ts';
+import { refundGuards, runGuards, settleGuards } from './guards/pipeline.ts';
+import type { Verdict } from './guards/guard.ts';
+import { countRefusal } from './guards/rejections.ts';
+import { measuresUpstream, RequestContext, UPGRADED } from './request-context.ts';
 import type { HistogramSeries } from './hot-metrics.ts';
 import type { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
@@ -24,6 +26,7 @@ export interface PolicySource {
 const NOT_READY: Rejection = Object.freeze(rejection('shutting_down'));
 const BAD_TARGET: Rejection = Object.freeze(rejection('bad_request'));
 const STORE_FAILED: Rejection = Object.freeze(rejection('store_unavailable'));
+const UNROUTABLE: Rejection = Object.freeze(rejection('upstream_unavailable'));
 
 export class SidecarServer {
   readonly server: Server;
@@ -77,16 +80,17 @@ export class SidecarServer {
       q === -1
         ? new RequestContext(req, url, url, '', startedAt)
         : new RequestContext(req, url, url.slice(0, q), url.slice(q + 1), startedAt);
+    ctx.policy = policy;
     this.inFlight++;
     res.on('close', this.requestEnded);
     const verdict = runGuards(policy.guards, ctx);
     if (verdict === null) this.forward(policy, ctx, res);
     else if (verdict instanceof Promise) {
       verdict.then(
-        (late: Verdict) => (late === null ? this.forward(policy, ctx, res) : this.reject(policy, ctx, res, late, true)),
-        () => this.reject(policy, ctx, res, STORE_FAILED, false),
+        (late: Verdict) => (late === null ? this.forward(policy, ctx, res) : this.reject(policy, ctx, res, late)),
+        () => this.refuseOutside(policy, ctx, res, STORE_FAILED),
       );
-    } else this.reject(policy, ctx, res, verdict, true);
+    } else this.reject(policy, ctx, res, verdict);
   }
 
   private forward(policy: Policy, ctx: RequestContext, res: ServerResponse): void {
@@ -94,35 +98,38 @@ export class SidecarServer {
     // have replaced (and closed) the ones of the policy the request started under.
     const cluster = this.policies.current?.clusters.get(ctx.cluster) ?? policy.clusters.get(ctx.cluster);
     if (cluster === undefined) {
-      // Validated rules always route to a known cluster; answered rather than thrown.
-      this.reject(policy, ctx, res, rejection('upstream_unavailable'), false);
+      // Validated rules always route to a known cluster; answered rather than thrown. Nothing
+      // was sent: what the guards took goes back.
+      refundGuards(policy.guards, ctx);
+      this.refuseOutside(policy, ctx, res, UNROUTABLE);
       return;
     }
-    ctx.policy = policy;
     this.overhead.observe((performance.now() - ctx.startedAt) / 1000);
     cluster.forward(ctx.req, res, ctx, this.onForwardDone);
   }
 
-  private onForwardDone(outcome: ForwardOutcome): void {
-    const ctx = outcome.info as RequestContext;
-    const policy = ctx.policy as Policy | null;
+  private onForwardDone(outcome: ForwardOutcome<RequestContext>): void {
+    const ctx = outcome.info;
+    const policy = ctx.policy;
     if (policy === null) return;
     ctx.policy = null;
-    const status = outcome.status;
-    const isError = outcome.error !== null || status >= 500;
-    // A client that left before the answer tells nothing about the upstream's health.
-    if (status !== 499 || outcome.error !== null) {
-      policy.breakers.settle(ctx, outcome.upstreamMs, isError);
+    settleGuards(policy.settlers, ctx, outcome);
+    if (measuresUpstream(outcome)) {
       policy.classMetrics.get(ctx.className)?.upstreamDuration.get(ctx.cluster)?.observe(outcome.upstreamMs / 1000);
-    } else policy.breakers.release(ctx);
-    policy.requests.inc(ctx.accountId, ctx.className, ctx.cluster, status);
+    }
+    policy.requests.inc(ctx.accountId, ctx.className, ctx.cluster, outcome.status);
     this.accessLog.forwarded(ctx, outcome);
   }
 
-  /** `counted`: the guard pipeline has already counted this rejection. */
-  private reject(policy: Policy, ctx: RequestContext, res: ServerResponse, verdict: Rejection, counted: boolean): void {
-    policy.breakers.release(ctx);
-    if (!counted) policy.countRejection(ctx, verdict);
+  /** A refusal made outside the guard pipeline (which counts its own): counted here. */
+  private refuseOutside(policy: Policy, ctx: RequestContext, res: ServerResponse, verdict: Rejection): void {
+    countRefusal(ctx, verdict);
+    this.reject(policy, ctx, res, verdict);
+  }
+
+  /** Answers a refusal the pipeline has counted. */
+  private reject(policy: Policy, ctx: RequestContext, res: ServerResponse, verdict: Rejection): void {
+    ctx.policy = null;
     policy.requests.inc(ctx.accountId, ctx.className, '', REASONS[verdict.reason].status);
     this.accessLog.rejected(ctx, verdict);
     // A body the caller is still sending is not read: close after answering rather than drain it.
@@ -140,20 +147,21 @@ export class SidecarServer {
     }
     const q = url.indexOf('?');
     const ctx = new RequestContext(req, url, q === -1 ? url : url.slice(0, q), q === -1 ? '' : url.slice(q + 1), performance.now());
+    ctx.policy = policy;
     const proceed = (verdict: Verdict): void => {
       if (verdict !== null) {
-        policy.breakers.release(ctx);
-        if (verdict === STORE_FAILED) policy.countRejection(ctx, verdict);
+        if (verdict === STORE_FAILED) countRefusal(ctx, verdict);
         policy.requests.inc(ctx.accountId, ctx.className, '', REASONS[verdict.reason].status);
         socket.end(rawRejection(verdict, ctx.accountId));
         return;
       }
+      // Handed to the tunnel: the settling guards release what they hold without a measurement.
+      settleGuards(policy.settlers, ctx, UPGRADED);
       const cluster = policy.clusters.get(ctx.cluster);
       if (cluster === undefined) {
         socket.destroy();
         return;
       }
-      policy.breakers.release(ctx);
       policy.requests.inc(ctx.accountId, ctx.className, ctx.cluster, 101);
       this.websockets.upgrade(req, socket, head, cluster);
     };

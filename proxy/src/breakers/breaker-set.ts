@@ -1,7 +1,7 @@
 // The breakers of one policy, arranged for the request path: per cluster a pre-built array to fan
 // a finished exchange out to, and the half-open probes each request holds, so that a probe's
 // outcome reaches its breaker however slowly the answer comes.
-import type { RequestContext } from '../guards/guard.ts';
+import type { RequestContext } from '../request-context.ts';
 import type { Breaker, BreakerDescription } from './breaker.ts';
 import type { WindowClock } from './window-clock.ts';
 

@@ -3,6 +3,7 @@
 // every refusing breaker says `failover` and the failover cluster's own breakers allow; else 503
 // circuit_open with the time to the next probe. Shadow breakers are evaluated on the chosen
 // cluster and reported when they would have refused, but never change where a request goes.
+// Its settle feeds each answer (latency, error) to the breakers of the cluster it went to.
 import { Breaker, breakerIdentity, DENIED, type TransitionListener } from '../breakers/breaker.ts';
 import { BreakerSet, holdProbe } from '../breakers/breaker-set.ts';
 import { WindowClock } from '../breakers/window-clock.ts';
@@ -13,6 +14,7 @@ import type { Rules } from '../rules/types.ts';
 import type { StateRegistry } from '../state-registry.ts';
 import { compileRoutes } from '../upstream/router.ts';
 import type { Guard, RequestContext, Verdict } from './guard.ts';
+import { isUpstreamError, latencyOf, measuresUpstream, type Outcome } from '../request-context.ts';
 
 export interface BreakerGuardDeps {
   readonly clock: Clock;
@@ -137,6 +139,11 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
     },
     refund(ctx: RequestContext): void {
       set.release(ctx);
+    },
+    settle(ctx: RequestContext, outcome: Outcome): void {
+      // A client that left before the answer tells nothing about the upstream's health.
+      if (measuresUpstream(outcome)) set.settle(ctx, latencyOf(ctx, outcome), isUpstreamError(outcome));
+      else set.release(ctx);
     },
   };
   return { guard, breakers: set, warnings: table.warnings };

@@ -3,13 +3,12 @@
 // Missing or unknown accounts are refused 401 unknown_caller, or share the 'unknown' account of
 // the configured class; a wrong or missing key is 401 bad_key.
 import { hash, timingSafeEqual } from 'node:crypto';
-import type { CounterSeries } from '../hot-metrics.ts';
 import type { Clock } from '../clock.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Rules } from '../rules/types.ts';
 import type { AccountTable, CompiledAccount } from './account-table.ts';
 import type { Guard, RequestContext, Verdict } from './guard.ts';
-import { fixedRejection } from './rejections.ts';
+import { fixedRejection, UnidentifiedCaller } from './rejections.ts';
 import { callTemplate } from './route-matcher.ts';
 
 const UNKNOWN_CALLER = fixedRejection('unknown_caller');
@@ -33,7 +32,7 @@ class CallerGuard implements Guard {
   private readonly checkKeys: boolean;
   private readonly clock: Clock;
   private readonly recordRoutes: boolean;
-  private readonly unknownRejections: CounterSeries;
+  private readonly unidentified: UnidentifiedCaller;
 
   constructor(rules: Rules, table: AccountTable, deps: CallerGuardDeps) {
     this.byId = table.byId;
@@ -42,7 +41,8 @@ class CallerGuard implements Guard {
     this.clock = deps.clock;
     this.recordRoutes = deps.recordRoutes;
     // An unidentified caller has no account or class to label with: the bounded 'unknown'/'none'.
-    this.unknownRejections = deps.metrics.rejections.labels('unknown', 'none', 'unknown_caller');
+    const rejections = deps.metrics.rejections;
+    this.unidentified = new UnidentifiedCaller((reason) => rejections.labels('unknown', 'none', reason));
   }
 
   check(ctx: RequestContext): Verdict {
@@ -51,12 +51,15 @@ class CallerGuard implements Guard {
     let account = typeof name === 'string' ? this.byId.get(name) : undefined;
     if (account === undefined) {
       if (this.unknown === null) {
-        this.unknownRejections.inc();
+        ctx.account = this.unidentified;
         return UNKNOWN_CALLER;
       }
       account = this.unknown;
     } else if (this.checkKeys && !keyMatches(account.keyHash, headers['x-caller-key'])) {
-      account.countRejection('bad_key');
+      // Counted under the claimed account, in sluice_requests_total as in sluice_rejections_total.
+      ctx.accountId = account.id;
+      ctx.account = account;
+      ctx.className = account.className;
       return BAD_KEY;
     }
     ctx.accountId = account.id;

@@ -118,10 +118,10 @@ export class GlobalCapGuard implements Guard {
 
   check(ctx: RequestContext): Verdict | Promise<Verdict> {
     const gate = this.gates.get(ctx.className) ?? this.fallback;
-    if (gate.closed) return this.settle(ctx, gate, CLOSED_RETRY_MS);
+    if (gate.closed) return this.decide(ctx, gate, CLOSED_RETRY_MS);
     const waited = this.store.take(gate.buckets);
-    if (typeof waited === 'number') return this.settle(ctx, gate, waited);
-    return waited.then((ms) => this.settle(ctx, gate, ms));
+    if (typeof waited === 'number') return this.decide(ctx, gate, waited);
+    return waited.then((ms) => this.decide(ctx, gate, ms));
   }
 
   refund(ctx: RequestContext): void {
@@ -132,7 +132,7 @@ export class GlobalCapGuard implements Guard {
     if (gate.index >= 0) this.meter.admitted[gate.index]--;
   }
 
-  private settle(ctx: RequestContext, gate: Gate, waitMs: number): Verdict {
+  private decide(ctx: RequestContext, gate: Gate, waitMs: number): Verdict {
     if (waitMs === 0) {
       ctx.consumed |= CONSUMED_GLOBAL;
       if (gate.index >= 0) this.meter.admitted[gate.index]++;

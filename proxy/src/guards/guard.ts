@@ -1,71 +1,33 @@
-import type { IncomingMessage } from 'node:http';
 import type { Rejection } from '../reasons.ts';
+import type { Outcome, RequestContext } from '../request-context.ts';
 
-/**
- * What the guards know about one request. One object per request, every field set by the
- * constructor so V8 keeps a single shape.
- */
-export class RequestContext {
-  req: IncomingMessage;
-  method: string;
-  /** Request target as received (path and query), sent upstream unchanged. */
-  url: string;
-  /** Path without the query string. */
-  path: string;
-  /** Raw query string without '?', or '' when none. */
-  query: string;
-  /** Client address as seen by the listener. */
-  remoteAddress: string;
-  /** Account id, or 'unknown' for the shared unknown account; '' before identification. */
-  accountId: string;
-  /** Identified account (compiled), or null before identification. */
-  account: CompiledAccountRef | null;
-  /** Traffic class name; '' before identification. */
-  className: string;
-  /** Cluster chosen for forwarding; '' until routing. */
-  cluster: string;
-  /** Start time, ms (performance.now()). */
-  startedAt: number;
-  /** Set by guards that consumed something which must be refunded if a later guard rejects. */
-  consumed: number;
-  /** True when a shadow rule would have rejected. */
-  shadowed: boolean;
-  /** The policy that admitted the request, while it is forwarded (the listener's bookkeeping). */
-  policy: object | null;
-
-  constructor(req: IncomingMessage, url: string, path: string, query: string, startedAt: number) {
-    this.req = req;
-    this.method = req.method ?? 'GET';
-    this.url = url;
-    this.path = path;
-    this.query = query;
-    this.remoteAddress = req.socket.remoteAddress ?? '';
-    this.accountId = '';
-    this.account = null;
-    this.className = '';
-    this.cluster = '';
-    this.startedAt = startedAt;
-    this.consumed = 0;
-    this.shadowed = false;
-    this.policy = null;
-  }
-}
-
-/** The part of a compiled account the guards need; the compiler's account objects satisfy it. */
-export interface CompiledAccountRef {
-  readonly id: string;
-  readonly className: string;
-}
+export { RequestContext, type CompiledAccountRef } from '../request-context.ts';
 
 export type Verdict = Rejection | null;
 
 /**
  * One check in the pipeline. `check` answers synchronously when it can (memory store) and with a
- * promise when it must ask the shared store. `refund` undoes what `check` consumed when a later
- * guard rejects the request: quotas count admitted requests only.
+ * promise when it must ask the shared store. After a guard admitted a request, exactly one of its
+ * other two calls follows:
+ * - `refund` when a later guard refuses it: give back what `check` took (quotas count admitted
+ *   requests only);
+ * - `settle` when its answer is known: forwarded and answered, failed, or left by the client, or
+ *   aborted by a fault drill, which settles as the upstream error it stands for. Breakers and
+ *   adaptive limits learn from it.
+ * A guard without `settle` costs nothing after the answer.
  */
 export interface Guard {
   readonly name: string;
   check(ctx: RequestContext): Verdict | Promise<Verdict>;
   refund?(ctx: RequestContext): void;
+  settle?(ctx: RequestContext, outcome: Outcome): void;
+}
+
+/** A guard that learns from outcomes; the policy keeps these apart for the listener. */
+export interface SettlingGuard extends Guard {
+  settle(ctx: RequestContext, outcome: Outcome): void;
+}
+
+export function isSettling(guard: Guard): guard is SettlingGuard {
+  return guard.settle !== undefined;
 }

@@ -7,6 +7,7 @@ import type { UsageRegistry } from '../accounts/usage.ts';
 import type { Clock } from '../clock.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Rejection } from '../reasons.ts';
+import type { Outcome } from '../request-context.ts';
 import type { Rules } from '../rules/types.ts';
 import type { StateRegistry } from '../state-registry.ts';
 import type { CounterStore } from '../store/store.ts';
@@ -14,9 +15,9 @@ import { buildAccountTable } from './account-table.ts';
 import { accountQuotaGuard } from './account-quota.ts';
 import { callerGuard } from './caller.ts';
 import { globalCapGuard } from './global-cap.ts';
-import type { Guard, RequestContext, Verdict } from './guard.ts';
+import type { Guard, RequestContext, SettlingGuard, Verdict } from './guard.ts';
 import { hotKeyGuard } from './hot-key.ts';
-import { recordRejection } from './rejections.ts';
+import { countRefusal } from './rejections.ts';
 import { routesGuard } from './routes.ts';
 
 export interface LimitGuardDeps {
@@ -77,32 +78,52 @@ function settleTogether(guards: readonly Guard[], ctx: RequestContext, first: nu
         const verdict = results[k];
         if (verdict === null) continue;
         const index = first + k;
-        refundExcept(guards, ctx, evaluated, index);
-        recordRejection(ctx, verdict.reason);
+        undoExcept(guards, ctx, evaluated, index, verdict);
+        countRefusal(ctx, verdict);
         return verdict;
       }
       return null;
     },
     (error: unknown) => {
-      refundExcept(guards, ctx, evaluated, -1);
+      undoExcept(guards, ctx, evaluated, -1, null);
       throw error;
     },
   );
 }
 
 function refused(guards: readonly Guard[], ctx: RequestContext, i: number, rejection: Rejection): Rejection {
-  refundBefore(guards, ctx, i);
-  recordRejection(ctx, rejection.reason);
+  undoExcept(guards, ctx, i, i, rejection);
+  countRefusal(ctx, rejection);
   return rejection;
 }
 
-function refundBefore(guards: readonly Guard[], ctx: RequestContext, end: number): void {
-  for (let j = 0; j < end; j++) guards[j].refund?.(ctx);
+/**
+ * The guards [0, end) admitted, but for `refusing` (it took nothing; -1 when none refused): each
+ * gives back what it took, or, when the refusal stands for an upstream answer (an injected fault),
+ * those before it settle with that answer.
+ */
+function undoExcept(guards: readonly Guard[], ctx: RequestContext, end: number, refusing: number, refusal: Rejection | null): void {
+  const outcome = refusal === null ? null : refusal.settlesAs;
+  for (let j = 0; j < end; j++) {
+    if (j === refusing) continue;
+    const guard = guards[j];
+    // Guards after the refusing one never saw the request reach the upstream: refunded.
+    if (outcome !== null && j < refusing && guard.settle !== undefined) guard.settle(ctx, outcome);
+    else guard.refund?.(ctx);
+  }
 }
 
-/** Gives back what guards [0, end) took, but for the one that refused (it took nothing). */
-function refundExcept(guards: readonly Guard[], ctx: RequestContext, end: number, refusing: number): void {
-  for (let j = 0; j < end; j++) if (j !== refusing) guards[j].refund?.(ctx);
+/** An admitted request was never sent after all: every guard gives back what it took. */
+export function refundGuards(guards: readonly Guard[], ctx: RequestContext): void {
+  for (let i = 0; i < guards.length; i++) guards[i].refund?.(ctx);
+}
+
+/**
+ * The answer to an admitted request is known: every settling guard learns it, once. The listener
+ * calls this with the policy's settlers when the exchange ends.
+ */
+export function settleGuards(settlers: readonly SettlingGuard[], ctx: RequestContext, outcome: Outcome): void {
+  for (let i = 0; i < settlers.length; i++) settlers[i].settle(ctx, outcome);
 }
 
 function isPromise(v: Verdict | Promise<Verdict>): v is Promise<Verdict> {

@@ -1,7 +1,7 @@
 // Compiles a hot-key rule's `key` into a function answering the key value of a request, or null
 // when the request has none (the rule then does not apply). No regular expressions and no
 // allocation per request beyond the extracted substring.
-import type { RequestContext } from '../guards/guard.ts';
+import type { RequestContext } from '../request-context.ts';
 import { parseHotKeySpec } from '../rules/hot-key-spec.ts';
 
 export type KeyExtractor = (ctx: RequestContext) => string | null;

@@ -54,7 +54,7 @@ export class UpstreamCluster implements EndpointSource {
    * Forwards an admitted request and streams the answer back. `done` runs exactly once, when the
    * response is complete, has failed (502/504 answered or the connection cut), or the client left.
    */
-  forward(req: IncomingMessage, res: ServerResponse, info: ForwardInfo, done: ForwardDone): void {
+  forward<I extends ForwardInfo>(req: IncomingMessage, res: ServerResponse, info: I, done: ForwardDone<I>): void {
     new ForwardExchange(req, res, info, this.rules.timeoutMs, this, done).send(this.pick());
   }
 

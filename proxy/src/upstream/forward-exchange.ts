@@ -8,6 +8,7 @@ import type { EndpointPool } from './endpoint-pool.ts';
 import { classifyFailure, type FailureKind, type ForwardError } from './forward-errors.ts';
 import { isHopByHop, withoutHopByHop } from './hop-by-hop.ts';
 import { buildRequestHead, type RequestHead } from './request-head.ts';
+import { CLIENT_CLOSED_STATUS, type Outcome } from '../request-context.ts';
 
 /** What forwarding needs to know besides the request itself. A request context may implement it. */
 export interface ForwardInfo {
@@ -19,19 +20,19 @@ export interface ForwardInfo {
   readonly accountId: string;
 }
 
-export interface ForwardOutcome {
+export interface ForwardOutcome<I extends ForwardInfo = ForwardInfo> extends Outcome {
   /** Status sent to the client: the upstream's, sluice's 502/504/400, or 499 when the client left first. */
   readonly status: number;
   /** Milliseconds from forward() to the upstream's response headers, or to the failure. */
   readonly upstreamMs: number;
   /** Why the exchange failed, or null (also null when the client left first). */
   readonly error: ForwardError | null;
-  readonly info: ForwardInfo;
+  readonly info: I;
   /** URL of the endpoint that served (or last failed) the request; '' when none was tried. */
   readonly endpoint: string;
 }
 
-export type ForwardDone = (outcome: ForwardOutcome) => void;
+export type ForwardDone<I extends ForwardInfo = ForwardInfo> = (outcome: ForwardOutcome<I>) => void;
 
 /** The cluster side of an exchange: another endpoint to retry on. */
 export interface EndpointSource {
@@ -40,11 +41,15 @@ export interface EndpointSource {
   readonly endpointCount: number;
 }
 
-/** Status reported when the client went away before the answer was complete (nginx's convention). */
-export const CLIENT_CLOSED_STATUS = 499;
+export { CLIENT_CLOSED_STATUS };
 
 const kExchange = Symbol('sluice.forwardExchange');
-type TaggedResponse = ServerResponse & { [kExchange]?: ForwardExchange };
+/** What the response's listeners reach on the exchange (independent of its info type). */
+interface ClientSide {
+  readonly controller: Dispatcher.DispatchController | null;
+  clientClosed(): void;
+}
+type TaggedResponse = ServerResponse & { [kExchange]?: ClientSide };
 
 // A reason for aborting; made once, never thrown, so it carries no useful stack anyway.
 const CLIENT_GONE = new Error('client closed the connection');
@@ -64,11 +69,13 @@ function uncork(res: ServerResponse): void {
   res.uncork();
 }
 
-function retry(exchange: ForwardExchange, endpoint: EndpointPool): void {
+function retry(exchange: ForwardExchange<ForwardInfo>, endpoint: EndpointPool): void {
   exchange.send(endpoint);
 }
 
-export class ForwardExchange implements Dispatcher.DispatchOptions, Dispatcher.DispatchHandler, RequestHead, ForwardOutcome {
+export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
+  implements Dispatcher.DispatchOptions, Dispatcher.DispatchHandler, RequestHead, ForwardOutcome<I>
+{
   // undici dispatch options
   path: string;
   method: string;
@@ -80,7 +87,7 @@ export class ForwardExchange implements Dispatcher.DispatchOptions, Dispatcher.D
   status: number;
   upstreamMs: number;
   error: ForwardError | null;
-  readonly info: ForwardInfo;
+  readonly info: I;
   endpoint: string;
   // state
   hasBody: boolean;
@@ -88,7 +95,7 @@ export class ForwardExchange implements Dispatcher.DispatchOptions, Dispatcher.D
   private readonly req: IncomingMessage;
   private readonly res: TaggedResponse;
   private readonly source: EndpointSource;
-  private readonly done: ForwardDone;
+  private readonly done: ForwardDone<I>;
   private readonly startedAt: number;
   private pool: EndpointPool | null;
   private attempts: number;
@@ -98,10 +105,10 @@ export class ForwardExchange implements Dispatcher.DispatchOptions, Dispatcher.D
   constructor(
     req: IncomingMessage,
     res: ServerResponse,
-    info: ForwardInfo,
+    info: I,
     timeoutMs: number,
     source: EndpointSource,
-    done: ForwardDone,
+    done: ForwardDone<I>,
   ) {
     this.path = info.url;
     this.method = req.method ?? 'GET';

@@ -124,8 +124,9 @@ describe('WebSocket pass-through under the caller checks (whole process)', () =>
     const metrics = await metricsText(sidecar);
     assert.equal(metricValue(metrics, 'sluice_requests_total', { account: 'campaign', cluster: 'marketing', code: '101' }), 1);
     assert.equal(metricValue(metrics, 'sluice_rejections_total', { account: 'order-center', reason: 'bad_key' }), 1);
-    // A refused upgrade is an answer like any other: counted with its status (the three refused
-    // callers above were never identified, so they count as 'unknown').
-    assert.equal(metricValue(metrics, 'sluice_requests_total', { account: 'unknown', cluster: 'none', code: '401' }), 3);
+    // A refused upgrade is an answer like any other: counted with its status. The two callers
+    // without a registered account count as 'unknown'; the wrong key under the account it claimed.
+    assert.equal(metricValue(metrics, 'sluice_requests_total', { account: 'unknown', cluster: 'none', code: '401' }), 2);
+    assert.equal(metricValue(metrics, 'sluice_requests_total', { account: 'order-center', cluster: 'none', code: '401' }), 1);
   });
 });

@@ -23,7 +23,7 @@ describe('caller identification', () => {
     h = new Harness(makeRules({ callers: { auth: 'key' }, accounts: [account({ id: 'order-center', keySha256 })] }));
     const wrong = h.call({ headers: { 'x-caller-account': 'order-center', 'x-caller-key': 'guess' } });
     assert.equal(wrong.verdict?.reason, 'bad_key');
-    assert.equal(wrong.ctx.account, null, 'a refused caller is not identified');
+    assert.equal(wrong.ctx.accountId, 'order-center', 'a wrong key is counted under the claimed account, in every metric');
     assert.equal(h.call({ headers: { 'x-caller-account': 'order-center' } }).verdict?.reason, 'bad_key');
     assert.equal(await metricValue(h.metrics.rejections, { account: 'order-center', class: 'order', reason: 'bad_key' }), 2);
     assert.deepEqual(h.usage.snapshotOf('order-center')?.usage.rejections, { bad_key: 2 });
