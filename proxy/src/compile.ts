@@ -7,6 +7,7 @@ import type { UsageRegistry } from './accounts/usage.ts';
 import type { TransitionListener } from './breakers/breaker.ts';
 import type { Clock } from './clock.ts';
 import { isSettling, type Guard } from './guards/guard.ts';
+import { buildAdaptiveGuard } from './guards/adaptive.ts';
 import { buildBreakerGuard } from './guards/breaker.ts';
 import { buildLimitGuards } from './guards/pipeline.ts';
 import type { Metrics } from './metrics.ts';
@@ -70,6 +71,9 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       switchOverride: deps.switchState.overridden ? switchMap : undefined,
     });
     const guards: Guard[] = [...limitGuards, routing.guard];
+    // After the breaker: it knows the cluster a request goes to, failover included.
+    const adaptive = buildAdaptiveGuard(rules, { clock: deps.clock, metrics, registry, switchMap });
+    if (adaptive !== null) guards.push(adaptive.guard);
 
     const classMetrics = new Map<string, ClassMetrics>();
     for (const klass of rules.classes) {
@@ -87,6 +91,7 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       guards,
       settlers: guards.filter(isSettling),
       breakers: routing.breakers,
+      adaptive,
       clusters,
       switchMap,
       classMetrics,
@@ -94,6 +99,7 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       warnings: routing.warnings,
     };
     registry.commit();
+    metrics.showAdaptive(adaptive?.controllers ?? new Map());
     return Object.freeze(policy);
   } catch (error) {
     registry.abort();

@@ -13,6 +13,8 @@ export interface AdminSources {
   account(id: string): unknown | null;
   hotkeys(): unknown;
   breakers(): unknown;
+  /** Per cluster: adaptive limit L, in flight, no-load latency (SPEC §9). */
+  adaptive(): unknown;
   /** Applies a posted switch body; answers an error line or null. */
   postSwitch(body: string): string | null;
   clearSwitch(): void;
@@ -73,6 +75,7 @@ export class AdminServer {
     }
     if (path === '/admin/hotkeys') return sendJson(res, 200, this.sources.hotkeys());
     if (path === '/admin/breakers') return sendJson(res, 200, this.sources.breakers());
+    if (path === '/admin/adaptive') return sendJson(res, 200, this.sources.adaptive());
     if (path === '/admin/switch') {
       if (method === 'DELETE') {
         this.sources.clearSwitch();

@@ -55,6 +55,9 @@ export function adminViews(deps: ViewDeps): AdminSources {
     breakers() {
       return { breakers: reloader.current?.breakers.describe() ?? [] };
     },
+    adaptive() {
+      return { clusters: reloader.current?.adaptive?.describe() ?? [] };
+    },
     postSwitch(body) {
       const parsed = deps.parseSwitch(body);
       if (typeof parsed === 'string') return parsed;

@@ -3,6 +3,7 @@
 // logic on an injected clock; the guard (guards/adaptive.ts) calls it on the request path, so
 // nothing here allocates per request.
 import type { Clock } from '../../clock.ts';
+import type { InflightSlot } from '../../request-context.ts';
 import { aimdAlgorithm } from './aimd.ts';
 import { gradientAlgorithm } from './gradient.ts';
 import { NoLoadTracker } from './noload.ts';
@@ -23,7 +24,7 @@ export interface AdaptiveReading {
   readonly noloadMs: number;
 }
 
-export class AdaptiveController implements AdaptiveReading {
+export class AdaptiveController implements AdaptiveReading, InflightSlot {
   readonly settings: AdaptiveSettings;
   /** The integer limit admission compares against: ⌊estimate⌋ within [min_limit, max_limit]. */
   limit: number;
