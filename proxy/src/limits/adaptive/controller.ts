@@ -109,7 +109,7 @@ export class AdaptiveController implements AdaptiveReading, InflightSlot {
     const atMin = this.limit <= this.settings.minLimit;
     const known = this.noload.known;
     this.noload.observe(s, this.limit, atMin);
-    // The first window only teaches the no-load latency: there is nothing to compare it with yet.
+    // The first windows only teach the no-load latency: the limit stays at initial_limit meanwhile.
     if (known) {
       const { minLimit, maxLimit } = this.settings;
       this.estimate = Math.min(maxLimit, Math.max(minLimit, this.algorithm.next(this.estimate, s, this.noload.ms)));

@@ -8,6 +8,12 @@
 // still slow there is the cluster's own latency, which the estimate must be able to learn).
 import type { WindowSummary } from './window.ts';
 
+/**
+ * The first windows only learn: their lowest mean is the estimate. The very first requests pay
+ * for new connections and cold code; one window of them alone would set the estimate too high,
+ * and a limit compared with a too-high estimate lets a queue build that it then never sees past.
+ */
+export const LEARNING_WINDOWS = 5;
 /** Share of the gap to a lower window mean closed at once. */
 const FALL_RATE = 0.5;
 /** Time constant of a rise, ms: the estimate takes about this long to follow a slower cluster. */
@@ -17,6 +23,7 @@ export class NoLoadTracker {
   /** Milliseconds; 0 until the first window. */
   private value = 0;
   private readonly tolerance: number;
+  private windows = 0;
 
   constructor(tolerance: number) {
     this.tolerance = tolerance;
@@ -26,16 +33,18 @@ export class NoLoadTracker {
     return this.value;
   }
 
+  /** Past the learning windows: the limit may move on the estimate. */
   get known(): boolean {
-    return this.value > 0;
+    return this.windows >= LEARNING_WINDOWS;
   }
 
   /** `limit`: the integer limit in force during the window; `atMin`: it was min_limit. */
   observe(window: WindowSummary, limit: number, atMin: boolean): void {
     const sample = window.meanMs;
     if (!(sample > 0)) return;
-    if (this.value === 0) {
-      this.value = sample;
+    if (this.windows < LEARNING_WINDOWS) {
+      this.windows++;
+      this.value = this.value === 0 ? sample : Math.min(this.value, sample);
       return;
     }
     if (sample <= this.value) {
