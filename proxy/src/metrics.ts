@@ -9,6 +9,7 @@ export interface AdaptiveGaugeSource {
   readonly limit: number;
   readonly inflight: number;
   readonly noloadMs: number;
+  readonly minLimit: number;
 }
 
 export class Metrics {
@@ -29,6 +30,7 @@ export class Metrics {
   readonly adaptiveLimit: Gauge<'cluster'>;
   readonly adaptiveInflight: Gauge<'cluster'>;
   readonly adaptiveMinRtt: Gauge<'cluster'>;
+  readonly adaptiveMinLimit: Gauge<'cluster'>;
   /** The adaptive limits of the policy in force, by cluster (set at each compile). */
   private adaptiveSources: ReadonlyMap<string, AdaptiveGaugeSource> = new Map();
 
@@ -139,6 +141,8 @@ export class Metrics {
       'No-load latency the adaptive limit of the cluster compares against (0 until learned).',
       (s) => s.noloadMs / 1000,
     );
+    // The floor the limit cannot go below: "pinned at min_limit" is limit <= this.
+    this.adaptiveMinLimit = adaptiveGauge('sluice_adaptive_min_limit', 'min_limit of the adaptive limit per cluster.', (s) => s.minLimit);
     // Both results exported at 0 from the start: the first failure must be an increase (alerts
     // use increase()), not the appearance of a new series.
     this.reloads.labels('success');

@@ -10,12 +10,14 @@ const EXPECTED_ALERTS = [
   'SluiceOrderClassShed',
   'SluiceOverheadHigh',
   'SluiceOffScenarioSpike',
+  'SluiceAdaptiveLimitAtMin',
+  'SluiceFirstClassOverloaded',
 ];
 
 test('promtool check rules finds the alert rules clean', async () => {
   const run = await promtool(['check', 'rules', ALERTS_PATH]);
   assert.equal(run.code, 0, `promtool check rules failed:\n${run.output}`);
-  assert.match(run.output, /SUCCESS: 6 rules found/);
+  assert.match(run.output, /SUCCESS: 8 rules found/);
 });
 
 test('promtool unit tests of the alerts pass', async () => {

@@ -22,6 +22,7 @@ export interface AdaptiveReading {
   readonly inflight: number;
   /** Milliseconds; 0 until learned. */
   readonly noloadMs: number;
+  readonly minLimit: number;
 }
 
 export class AdaptiveController implements AdaptiveReading, InflightSlot {
@@ -58,6 +59,10 @@ export class AdaptiveController implements AdaptiveReading, InflightSlot {
     this.estimate = settings.initialLimit;
     this.limit = this.clamp(settings.initialLimit);
     this.windowStart = clock.now();
+  }
+
+  get minLimit(): number {
+    return this.settings.minLimit;
   }
 
   get noloadMs(): number {
