@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Rules } from '../rules/types.ts';
 import type { MemberService } from './member-service.ts';
 import type { DemoRequest, StreamSpec } from './traffic.ts';
+import { lunchHourPhase } from './lunch-hour.ts';
 
 export interface PhaseControl {
   readonly service: MemberService;
@@ -122,6 +123,7 @@ export function tourPhases(rules: Rules): Phase[] {
       streams: [orderCenter, bookingApp, marketing(MARKETING_TRICKLE), fraudCheck(FRAUD_RATE, false)],
       script: (control) => slowdown(control, facts.rtBreaker),
     },
+    lunchHourPhase(rules, [orderCenter, bookingApp]),
   ];
 }
 

@@ -16,6 +16,11 @@ const WINDOW_NOLOADS = 2;
 /** A window closes once it holds this many exchanges (or has lasted LONG_WINDOWS windows). */
 const MIN_SAMPLES = 8;
 const LONG_WINDOWS = 4;
+/**
+ * Latency below this is compared as if it were this, ms: a sidecar's own scheduling jitter is a
+ * few milliseconds, and tolerance × a sub-millisecond no-load latency would shed on that noise.
+ */
+export const NOLOAD_FLOOR_MS = 5;
 
 export interface AdaptiveReading {
   readonly limit: number;
@@ -117,7 +122,7 @@ export class AdaptiveController implements AdaptiveReading, InflightSlot {
     // The first windows only teach the no-load latency: the limit stays at initial_limit meanwhile.
     if (known) {
       const { minLimit, maxLimit } = this.settings;
-      this.estimate = Math.min(maxLimit, Math.max(minLimit, this.algorithm.next(this.estimate, s, this.noload.ms)));
+      this.estimate = Math.min(maxLimit, Math.max(minLimit, this.algorithm.next(this.estimate, s, Math.max(NOLOAD_FLOOR_MS, this.noload.ms))));
       this.limit = this.clamp(this.estimate);
     }
     this.windowStart = now;
