@@ -118,6 +118,9 @@ export function tourPhases(rules: Rules): Phase[] {
       explain:
         `primary starts answering in ${SLOW_PRIMARY_MS} ms (breaker ${facts.rtBreaker} trips above ${facts.rtThreshold} on average): ` +
         'the breaker opens and order flow fails over to backup, marketing stays on its own cluster; ' +
+        (rules.limits.adaptive.some((a) => a.cluster === 'primary')
+          ? 'until it opens, the adaptive limit sheds what the slow primary cannot take (503 overloaded); '
+          : '') +
         'then primary recovers, half-open probes pass and the breaker closes.',
       seconds: 14,
       streams: [orderCenter, bookingApp, marketing(MARKETING_TRICKLE), fraudCheck(FRAUD_RATE, false)],
