@@ -40,7 +40,7 @@ for (let i = 0; i < ACCOUNTS; i++) {
 }
 
 const rules: Rules = {
-  server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null },
+  server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null, metricsPublic: false },
   store: { kind: 'memory', url: null, nodes: [], onFailure: 'local', instances: 1 },
   clusters: new Map(),
   classes: [
@@ -65,6 +65,7 @@ const rules: Rules = {
     adaptive: [],
   },
   degrade: [],
+  tracing: null,
 };
 
 const clock = systemClock;

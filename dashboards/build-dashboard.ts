@@ -1,15 +1,50 @@
 // Builds dashboards/sluice.json, the Grafana dashboard shipped with sluice (SPEC §6, §7).
 // Generated rather than hand-edited so every panel shares one datasource variable and one set of
 // label filters; a test keeps the committed JSON equal to this output.
+// Typed against Grafana's own dashboard schema (@grafana/schema), so a structural mistake fails
+// the type check rather than an import into Grafana.
 //   node dashboards/build-dashboard.ts        rewrites dashboards/sluice.json
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import {
+  DashboardCursorSync,
+  FieldColorModeId,
+  MappingType,
+  ThresholdsMode,
+  VariableHide,
+  VariableRefresh,
+  VariableSort,
+  type Dashboard,
+  type DataSourceRef,
+  type FieldConfig,
+  type FieldConfigSource,
+  type Panel,
+  type RowPanel,
+  type ThresholdsConfig,
+  type ValueMapping,
+  type ValueMappingResult,
+  type VariableModel,
+} from '@grafana/schema';
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+/** One field override: a matcher and the properties it sets. */
+type Override = FieldConfigSource['overrides'][number];
+
+/** A Prometheus query of a panel (Grafana keeps a datasource's query model open-ended). */
+type PrometheusTarget = {
+  refId: string;
+  datasource: DataSourceRef;
+  editorMode: 'code' | 'builder';
+  expr: string;
+  legendFormat: string;
+  range: boolean;
+  instant: boolean;
+};
+
+/** A query variable as Grafana's editor saves it: `definition` is the query shown in the list. */
+type QueryVariable = VariableModel & { definition: string };
 
 /** Every panel and query speaks to the datasource picked in the variable: no hard-coded uid. */
-const DS: JsonObject = { type: 'prometheus', uid: '${datasource}' };
+const DS: DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
 
 // Label filters. job and instance expand to the sluice targets only (no '.*' all-value), so the
 // generic process_* and nodejs_* series of other jobs never leak into the process panels.
@@ -40,7 +75,7 @@ interface PanelSpec {
   /** A dashed red line at this value: the budget or limit the series is judged against. */
   readonly limitLine?: number;
   readonly mappings?: readonly { value: number; text: string; color: string }[];
-  readonly overrides?: readonly JsonObject[];
+  readonly overrides?: readonly Override[];
   readonly w: number;
   readonly h?: number;
 }
@@ -64,7 +99,7 @@ const STORE_STATES = [
 /** Overhead budget in seconds: the alert SluiceOverheadHigh fires above it. */
 const OVERHEAD_BUDGET_SECONDS = 0.002;
 
-const dashedRed = (name: string): JsonObject => ({
+const dashedRed = (name: string): Override => ({
   matcher: { id: 'byName', options: name },
   properties: [
     { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
@@ -74,7 +109,7 @@ const dashedRed = (name: string): JsonObject => ({
   ],
 });
 
-const dashedByRegex = (pattern: string): JsonObject => ({
+const dashedByRegex = (pattern: string): Override => ({
   matcher: { id: 'byRegexp', options: pattern },
   properties: [
     { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
@@ -393,22 +428,22 @@ const SECTIONS: readonly Section[] = [
   },
 ];
 
-function thresholds(limit: number | undefined): JsonObject {
-  const steps: Json[] = [{ color: 'green', value: null }];
+function thresholds(limit: number | undefined): ThresholdsConfig {
+  const steps: ThresholdsConfig['steps'] = [{ color: 'green', value: null }];
   if (limit !== undefined) steps.push({ color: 'red', value: limit });
-  return { mode: 'absolute', steps };
+  return { mode: ThresholdsMode.Absolute, steps };
 }
 
-function valueMappings(spec: PanelSpec): Json[] {
+function valueMappings(spec: PanelSpec): ValueMapping[] {
   if (spec.mappings === undefined) return [];
-  const options: JsonObject = {};
+  const options: Record<string, ValueMappingResult> = {};
   spec.mappings.forEach((m, index) => {
     options[String(m.value)] = { text: m.text, color: m.color, index };
   });
-  return [{ type: 'value', options }];
+  return [{ type: MappingType.ValueToText, options }];
 }
 
-function target(query: Query, index: number): JsonObject {
+function target(query: Query, index: number): PrometheusTarget {
   return {
     refId: String.fromCharCode(65 + index),
     datasource: DS,
@@ -420,7 +455,7 @@ function target(query: Query, index: number): JsonObject {
   };
 }
 
-function custom(spec: PanelSpec): JsonObject {
+function custom(spec: PanelSpec): Record<string, unknown> {
   if (spec.type === 'stat') return {};
   if (spec.type === 'state-timeline') return { fillOpacity: 80, lineWidth: 0 };
   return {
@@ -434,7 +469,7 @@ function custom(spec: PanelSpec): JsonObject {
   };
 }
 
-function options(spec: PanelSpec): JsonObject {
+function options(spec: PanelSpec): Record<string, unknown> {
   switch (spec.type) {
     case 'stat':
       return {
@@ -462,10 +497,10 @@ function options(spec: PanelSpec): JsonObject {
   }
 }
 
-function panel(spec: PanelSpec, id: number, x: number, y: number): JsonObject {
-  const defaults: JsonObject = {
+function panel(spec: PanelSpec, id: number, x: number, y: number): Panel {
+  const defaults: FieldConfig = {
     unit: spec.unit ?? 'short',
-    color: { mode: spec.mappings === undefined && spec.type !== 'stat' ? 'palette-classic' : 'thresholds' },
+    color: { mode: spec.mappings === undefined && spec.type !== 'stat' ? FieldColorModeId.PaletteClassic : FieldColorModeId.Thresholds },
     custom: custom(spec),
     mappings: valueMappings(spec),
     thresholds: thresholds(spec.limitLine),
@@ -486,8 +521,8 @@ function panel(spec: PanelSpec, id: number, x: number, y: number): JsonObject {
 }
 
 /** Rows of panels, each row starting on a fresh line; panels flow left to right and wrap at 24. */
-function layout(sections: readonly Section[]): JsonObject[] {
-  const panels: JsonObject[] = [];
+function layout(sections: readonly Section[]): (Panel | RowPanel)[] {
+  const panels: (Panel | RowPanel)[] = [];
   let id = 1;
   let y = 0;
   for (const section of sections) {
@@ -511,28 +546,28 @@ function layout(sections: readonly Section[]): JsonObject[] {
   return panels;
 }
 
-function queryVariable(name: string, label: string, query: string, allValue: string | null): JsonObject {
-  const variable: JsonObject = {
+function queryVariable(name: string, label: string, query: string, allValue: string | null): QueryVariable {
+  const variable: QueryVariable = {
     type: 'query',
     name,
     label,
     datasource: DS,
     definition: query,
     query: { query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
-    refresh: 2,
+    refresh: VariableRefresh.onTimeRangeChanged,
     includeAll: true,
     multi: true,
-    current: {},
+    // No `current`: Grafana picks the first value on load (an empty selection is not a VariableOption).
     options: [],
     regex: '',
-    sort: 1,
-    hide: 0,
+    sort: VariableSort.alphabeticalAsc,
+    hide: VariableHide.dontHide,
   };
   if (allValue !== null) variable.allValue = allValue;
   return variable;
 }
 
-export function buildDashboard(): JsonObject {
+export function buildDashboard(): Dashboard {
   return {
     id: null,
     uid: 'sluice-overview',
@@ -541,7 +576,7 @@ export function buildDashboard(): JsonObject {
     tags: ['sluice'],
     timezone: 'browser',
     editable: true,
-    graphTooltip: 1,
+    graphTooltip: DashboardCursorSync.Crosshair,
     fiscalYearStartMonth: 0,
     liveNow: false,
     refresh: '30s',
@@ -570,11 +605,10 @@ export function buildDashboard(): JsonObject {
           name: 'datasource',
           label: 'Data source',
           query: 'prometheus',
-          current: {},
           options: [],
-          refresh: 1,
+          refresh: VariableRefresh.onDashboardLoad,
           regex: '',
-          hide: 0,
+          hide: VariableHide.dontHide,
           includeAll: false,
           multi: false,
         },
@@ -591,7 +625,7 @@ export function buildDashboard(): JsonObject {
           query: '30000',
           current: { text: '30000', value: '30000' },
           options: [{ selected: true, text: '30000', value: '30000' }],
-          hide: 0,
+          hide: VariableHide.dontHide,
         },
       ],
     },

@@ -14,6 +14,7 @@ import { measuresUpstream, RequestContext, UPGRADED } from './request-context.ts
 import type { HistogramSeries } from './hot-metrics.ts';
 import type { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
+import type { RequestTracer } from './tracing/request-tracer.ts';
 import { REASONS, rejection, type Rejection } from './reasons.ts';
 import type { ForwardOutcome } from './upstream/forward-exchange.ts';
 import { WebSocketForwarder } from './upstream/websocket.ts';
@@ -36,13 +37,24 @@ export class SidecarServer {
   private readonly accessLog: AccessLog;
   private readonly websockets: WebSocketForwarder;
   private readonly overhead: HistogramSeries;
+  private readonly tracer: RequestTracer | null;
   private closing = false;
   private inFlight = 0;
   private drained: (() => void) | null = null;
 
-  /** `accessLog`: the sampled access log, by default as SLUICE_ACCESS_LOG_SAMPLE asks (off when unset). */
-  constructor(policies: PolicySource, metrics: Metrics, log: Logger, accessLog: AccessLog = accessLogFromEnv(log)) {
+  /**
+   * `accessLog`: the sampled access log, by default as SLUICE_ACCESS_LOG_SAMPLE asks (off when unset).
+   * `tracer`: OpenTelemetry spans when the rules configure `tracing`, else null.
+   */
+  constructor(
+    policies: PolicySource,
+    metrics: Metrics,
+    log: Logger,
+    accessLog: AccessLog = accessLogFromEnv(log),
+    tracer: RequestTracer | null = null,
+  ) {
     this.policies = policies;
+    this.tracer = tracer;
     this.metrics = metrics;
     this.log = log;
     this.accessLog = accessLog;
@@ -81,6 +93,7 @@ export class SidecarServer {
         ? new RequestContext(req, url, url, '', startedAt)
         : new RequestContext(req, url, url.slice(0, q), url.slice(q + 1), startedAt);
     ctx.policy = policy;
+    if (this.tracer !== null) this.tracer.start(ctx, res);
     this.inFlight++;
     res.on('close', this.requestEnded);
     const verdict = runGuards(policy.guards, ctx);

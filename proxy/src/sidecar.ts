@@ -12,9 +12,11 @@ import { compilePolicy } from './compile.ts';
 import { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
 import { RulesReloader } from './rules/reloader.ts';
-import type { StoreRules } from './rules/types.ts';
+import type { StoreRules, TracingRules } from './rules/types.ts';
 import { RulesWatcher } from './rules/watch.ts';
 import { SidecarServer } from './server.ts';
+import { loadRequestTracer, type RequestTracer } from './tracing/request-tracer.ts';
+import { accessLogFromEnv } from './access-log.ts';
 import { StateRegistry } from './state-registry.ts';
 import { createStore } from './store/create-store.ts';
 import type { CounterStore } from './store/store.ts';
@@ -68,6 +70,7 @@ export class Sidecar {
   readonly usage: UsageRegistry;
   readonly switchState: SwitchState;
   readonly instanceId: string;
+  readonly tracer: RequestTracer | null;
   private readonly watcher: RulesWatcher;
   private readonly switchBus: SwitchBus | null;
   private readonly onHangup: () => void;
@@ -84,6 +87,7 @@ export class Sidecar {
     watcher: RulesWatcher;
     switchBus: SwitchBus | null;
     instanceId: string;
+    tracer: RequestTracer | null;
   }) {
     this.metrics = parts.metrics;
     this.log = parts.log;
@@ -96,6 +100,7 @@ export class Sidecar {
     this.watcher = parts.watcher;
     this.switchBus = parts.switchBus;
     this.instanceId = parts.instanceId;
+    this.tracer = parts.tracer;
     this.onHangup = () => {
       this.log.info({ event: 'sighup' }, 'SIGHUP: reloading rules');
       void this.reloader.check(true);
@@ -114,14 +119,18 @@ export class Sidecar {
     // The store is chosen once, from the first good rules (and --redis): counters cannot move
     // between stores under load. A later change of `store` is reported and needs a restart.
     let store: CounterStore | null = null;
-    const chosen: { rules: StoreRules | null } = { rules: null };
+    const chosen: { rules: StoreRules | null; tracing: TracingRules | null } = { rules: null, tracing: null };
     const reloader: RulesReloader<Policy> = new RulesReloader(
       options.rules,
       (loaded) => {
         if (store !== null && chosen.rules !== null && !options.redis && !sameStore(chosen.rules, loaded.rules.store)) {
           log.warn({ event: 'store_change_ignored', store: loaded.rules.store.kind }, 'the store section changed: counters stay where they are until a restart');
         }
+        if (store !== null && JSON.stringify(chosen.tracing) !== JSON.stringify(loaded.rules.tracing)) {
+          log.warn({ event: 'tracing_change_ignored' }, 'the tracing section changed: it takes effect at the next restart');
+        }
         if (store === null) {
+          chosen.tracing = loaded.rules.tracing;
           const storeRules: StoreRules = options.redis
             ? { ...loaded.rules.store, kind: 'redis', url: options.redis }
             : loaded.rules.store;
@@ -168,7 +177,11 @@ export class Sidecar {
         if (!waited) log.warn({ event: 'store_down', store: sharedStore.kind }, `counter store not reachable after ${STORE_CONNECT_WAIT_MS} ms: starting with the fallback`);
       }
 
-      const server = new SidecarServer(reloader, metrics, log);
+      // Tracing is read once, at start; the SDK is not even loaded when the rules have none.
+      const tracingRules = loaded.rules.tracing;
+      const tracer = tracingRules === null ? null : await loadRequestTracer(tracingRules, log);
+      if (tracer !== null) opened.push(() => tracer.shutdown());
+      const server = new SidecarServer(reloader, metrics, log, accessLogFromEnv(log), tracer);
       opened.push(() => server.drain(0));
       const busRules = chosen.rules;
       const switchBus = busRules !== null && busRules.kind !== 'memory' ? new SwitchBus(busRules, { instanceId }) : null;
@@ -192,7 +205,7 @@ export class Sidecar {
         applySwitch: (map) => sidecarRef.current?.applySwitch(map, 'admin', instanceId) ?? null,
         parseSwitch: (body) => parseSwitchBody(body, new Set(reloader.loaded?.rules.clusters.keys() ?? [])),
       });
-      const admin = new AdminServer(sources, isLoopback(adminAddress.host) ? null : adminToken);
+      const admin = new AdminServer(sources, isLoopback(adminAddress.host) ? null : adminToken, loaded.rules.server.metricsPublic);
       opened.push(() => admin.close());
       const watcher = new RulesWatcher(options.rules, () => void reloader.check(), {
         pollMs: options.pollMs,
@@ -200,7 +213,7 @@ export class Sidecar {
       });
       opened.push(() => watcher.close());
 
-      const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, switchState, watcher, switchBus, instanceId });
+      const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, switchState, watcher, switchBus, instanceId, tracer });
       const listen = splitHostPort(options.listen ?? loaded.rules.server.listen, 'listen address');
       await server.listen(listen.host, listen.port);
       await admin.listen(adminAddress.host, adminAddress.port);
@@ -258,6 +271,7 @@ export class Sidecar {
     await this.switchBus?.close();
     await closeClusters(this.reloader.current);
     await this.store.close();
+    await this.tracer?.shutdown();
   }
 }
 

@@ -1,5 +1,6 @@
 // The admin listener (SPEC §5): health, readiness, metrics, and the operators' views. Loopback by
-// default; bound anywhere else, every request needs the bearer token.
+// default; bound anywhere else, every request needs the bearer token except the probes (kubelet
+// probes come from off the pod and they reveal nothing) and, when made public, /metrics.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -30,10 +31,15 @@ export class AdminServer {
   readonly server: Server;
   private readonly sources: AdminSources;
   private readonly tokenHash: Buffer | null;
+  private readonly metricsPublic: boolean;
 
-  /** `token` is required (non-null) when the admin address is not loopback. */
-  constructor(sources: AdminSources, token: string | null) {
+  /**
+   * `token` is required (non-null) when the admin address is not loopback; `metricsPublic`
+   * (`server.metrics_public`) lets scrapers read /metrics without it.
+   */
+  constructor(sources: AdminSources, token: string | null, metricsPublic = false) {
     this.sources = sources;
+    this.metricsPublic = metricsPublic;
     this.tokenHash = token === null ? null : createHash('sha256').update(token).digest();
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
@@ -56,10 +62,11 @@ export class AdminServer {
     const path = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
     if (path === '/healthz') return sendJson(res, 200, { status: 'alive' });
-    if (!this.authorized(req)) return sendJson(res, 401, { error: 'admin token required (Authorization: Bearer ...)' });
     if (path === '/readyz') {
       return this.sources.ready() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' });
     }
+    const open = this.metricsPublic && path === '/metrics';
+    if (!open && !this.authorized(req)) return sendJson(res, 401, { error: 'admin token required (Authorization: Bearer ...)' });
     if (path === '/metrics') {
       const body = await this.sources.registry.metrics();
       res.writeHead(200, { 'content-type': this.sources.registry.contentType });

@@ -5,7 +5,8 @@ import { RulesRefusedError, Sidecar } from '../sidecar.ts';
 import { parseFlags } from './usage-error.ts';
 
 /** Longest wait for in-flight requests at shutdown; Kubernetes' default grace period is 30 s. */
-const DRAIN_DEADLINE_MS = Number(process.env.SLUICE_DRAIN_MS ?? 25_000);
+export const DEFAULT_DRAIN_MS = 25_000;
+const DRAIN_DEADLINE_MS = Number(process.env.SLUICE_DRAIN_MS ?? DEFAULT_DRAIN_MS);
 
 export async function startCommand(args: readonly string[]): Promise<number> {
   const { flags, positional } = parseFlags(args, ['rules', 'listen', 'admin', 'redis']);

@@ -21,6 +21,7 @@ import { parseDuration, parseRate } from './units.ts';
 export const DEFAULTS = {
   listen: '0.0.0.0:9080',
   admin: '127.0.0.1:9901',
+  metricsPublic: false,
   storeKind: 'memory',
   onFailure: 'local',
   instances: 1,
@@ -45,10 +46,12 @@ export const DEFAULTS = {
   maxLimit: 1000,
   tolerance: 2,
   reserve: 0.2,
+  traceSample: 0.01,
+  traceServiceName: 'sluice',
 } as const;
 
 interface RawDocument {
-  server?: { listen?: string; admin?: string; admin_token_env?: string } | null;
+  server?: { listen?: string; admin?: string; admin_token_env?: string; metrics_public?: boolean } | null;
   store?: {
     kind?: StoreKind;
     url?: string;
@@ -72,6 +75,7 @@ interface RawDocument {
     adaptive?: RawAdaptive[] | null;
   } | null;
   degrade?: RawDegrade[] | null;
+  tracing?: { otlp: string; sample?: number; service_name?: string } | null;
 }
 
 interface RawAccount {
@@ -150,6 +154,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       listen: server.listen ?? DEFAULTS.listen,
       admin: server.admin ?? DEFAULTS.admin,
       adminTokenEnv: server.admin_token_env ?? null,
+      metricsPublic: server.metrics_public ?? DEFAULTS.metricsPublic,
     },
     store: {
       kind: store.kind ?? DEFAULTS.storeKind,
@@ -181,6 +186,14 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       adaptive: (limits.adaptive ?? []).map(normalizeAdaptive),
     },
     degrade: (doc.degrade ?? []).map(normalizeDegrade),
+    tracing:
+      doc.tracing === undefined || doc.tracing === null
+        ? null
+        : {
+            otlp: doc.tracing.otlp,
+            sample: doc.tracing.sample ?? DEFAULTS.traceSample,
+            serviceName: doc.tracing.service_name ?? DEFAULTS.traceServiceName,
+          },
   };
 }
 

@@ -13,6 +13,7 @@ export const REDIS_URL_PATTERN = '^rediss?://\\S+$';
 export const SHA256_PATTERN = '^[0-9a-f]{64}$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const ROUTE_PATTERN = '^([A-Z]+|\\*) +/\\S*$';
+export const OTLP_URL_PATTERN = '^https?://[^\\s/?#@]+(/\\S*)?$';
 
 /** The message shown when a value fails one of the patterns above. */
 export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
@@ -26,6 +27,7 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [SHA256_PATTERN]: 'must be a SHA-256 digest: 64 lower-case hex digits',
   [ENV_NAME_PATTERN]: 'must be an environment variable name, e.g. SLUICE_ADMIN_TOKEN',
   [ROUTE_PATTERN]: "must be 'METHOD /path', e.g. 'GET /members/*'",
+  [OTLP_URL_PATTERN]: 'must be an OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces',
 };
 
 const rate = {
@@ -59,12 +61,17 @@ const server = {
       type: 'string',
       pattern: HOST_PORT_PATTERN,
       default: '127.0.0.1:9901',
-      description: 'Admin port: health, metrics, admin API. Loopback unless a bearer token is configured.',
+      description: 'Admin port: health, metrics, admin API. Loopback unless a bearer token is configured (probes answer without it).',
     },
     admin_token_env: {
       type: 'string',
       pattern: ENV_NAME_PATTERN,
       description: 'Name of the environment variable holding the admin bearer token (needed for a non-loopback admin).',
+    },
+    metrics_public: {
+      type: 'boolean',
+      default: false,
+      description: 'true: /metrics answers without the admin token on a non-loopback admin address (/healthz and /readyz always do).',
     },
   },
 };
@@ -341,6 +348,24 @@ const degradeRule = {
   ],
 };
 
+const tracing = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  required: ['otlp'],
+  description: 'OpenTelemetry spans, one per sampled request, exported over OTLP/HTTP (JSON). Off when absent. Read at start.',
+  properties: {
+    otlp: { type: 'string', pattern: OTLP_URL_PATTERN, description: 'OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces.' },
+    sample: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      default: 0.01,
+      description: "Share of requests without a sampled parent that are traced; an incoming traceparent's sampled flag decides for its request.",
+    },
+    service_name: { type: 'string', minLength: 1, default: 'sluice', description: 'service.name of the spans.' },
+  },
+};
+
 export const RULES_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'sluice rules',
@@ -374,6 +399,7 @@ export const RULES_SCHEMA = {
     callers,
     limits,
     degrade: { type: ['array', 'null'], items: degradeRule, description: 'Degradation rules (circuit breakers).' },
+    tracing,
   },
 } as const;
 

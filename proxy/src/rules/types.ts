@@ -15,6 +15,8 @@ export interface ServerRules {
   readonly listen: string;
   readonly admin: string;
   readonly adminTokenEnv: string | null;
+  /** /metrics answers without the admin token off loopback. */
+  readonly metricsPublic: boolean;
 }
 
 export interface StoreRules {
@@ -107,6 +109,15 @@ export interface AdaptiveRules {
   readonly shadow: boolean;
 }
 
+/** OpenTelemetry spans (SPEC §15); null when `tracing` is absent. */
+export interface TracingRules {
+  /** OTLP/HTTP traces endpoint. */
+  readonly otlp: string;
+  /** Ratio of root requests (no incoming sampled flag) traced, 0..1. */
+  readonly sample: number;
+  readonly serviceName: string;
+}
+
 export interface Rules {
   readonly server: ServerRules;
   readonly store: StoreRules;
@@ -121,6 +132,7 @@ export interface Rules {
     readonly adaptive: readonly AdaptiveRules[];
   };
   readonly degrade: readonly DegradeRules[];
+  readonly tracing: TracingRules | null;
 }
 
 /** What a load of the rules files produced. */

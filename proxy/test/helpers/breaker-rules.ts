@@ -37,7 +37,7 @@ export function breakerRules(
   } = {},
 ): Rules {
   return {
-    server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null },
+    server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null, metricsPublic: false },
     store: { kind: 'memory', url: null, nodes: [], onFailure: 'local', instances: 1 },
     clusters: new Map([
       ['primary', cluster('primary', 8081)],
@@ -51,6 +51,7 @@ export function breakerRules(
     callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [] },
     limits: { global: null, hotKeys: [], adaptive: [] },
     degrade: options.degrade ?? [],
+    tracing: null,
   };
 }
 

@@ -57,7 +57,7 @@ export interface RulesOverrides {
 
 export function makeRules(over: RulesOverrides = {}): Rules {
   return {
-    server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null },
+    server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null, metricsPublic: false },
     store: { kind: 'memory', url: null, nodes: [], onFailure: 'local', instances: 1 },
     clusters: new Map([
       ['primary', { name: 'primary', endpoints: ['http://127.0.0.1:8081'], timeoutMs: 2000, connections: 16 }],
@@ -76,5 +76,6 @@ export function makeRules(over: RulesOverrides = {}): Rules {
     },
     limits: { global: over.global ?? null, hotKeys: over.hotKeys ?? [], adaptive: over.adaptive ?? [] },
     degrade: [],
+    tracing: null,
   };
 }

@@ -22,11 +22,11 @@ export interface SidecarProcess {
 
 export async function startSidecar(
   rules: string,
-  options: { extraArgs?: string[]; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: { extraArgs?: string[]; env?: Record<string, string>; timeoutMs?: number; admin?: string } = {},
 ): Promise<SidecarProcess> {
   const child = spawn(
     process.execPath,
-    [SLUICE_BIN, 'start', '--rules', rules, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...(options.extraArgs ?? [])],
+    [SLUICE_BIN, 'start', '--rules', rules, '--listen', '127.0.0.1:0', '--admin', options.admin ?? '127.0.0.1:0', ...(options.extraArgs ?? [])],
     { env: { ...process.env, SLUICE_LOG_LEVEL: 'info', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: Record<string, unknown>[] = [];

@@ -9,7 +9,7 @@ test('a minimal file gets the documented defaults', async () => {
   const result = await loadRules(fixture('minimal.yaml'));
   assert.ok(result.ok, result.ok ? '' : result.errors.join('\n'));
   const { rules } = result;
-  assert.deepEqual(rules.server, { listen: '0.0.0.0:9080', admin: '127.0.0.1:9901', adminTokenEnv: null });
+  assert.deepEqual(rules.server, { listen: '0.0.0.0:9080', admin: '127.0.0.1:9901', adminTokenEnv: null, metricsPublic: false });
   assert.deepEqual(rules.store, { kind: 'memory', url: null, nodes: [], onFailure: 'local', instances: 1 });
   // The trailing slash of an endpoint is dropped so paths join cleanly.
   assert.deepEqual(rules.clusters.get('primary'), {
