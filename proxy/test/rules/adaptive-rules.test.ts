@@ -28,3 +28,11 @@ test('adaptive limits: unknown cluster, a second entry for a cluster, limits out
     `${f}:13:69: limits.adaptive[4].reserve: must be <= 1`,
   ]);
 });
+
+test('sluice validate counts the adaptive limits', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { SLUICE_BIN } = await import('../helpers/sidecar-process.ts');
+  const { stdout } = await promisify(execFile)(process.execPath, [SLUICE_BIN, 'validate', fixture('adaptive-valid.yaml')]);
+  assert.match(stdout, / 0 degrade rules, 2 adaptive limits \(version [0-9a-f]{12}\)\n$/);
+});
