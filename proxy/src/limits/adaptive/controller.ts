@@ -47,6 +47,8 @@ export class AdaptiveController implements AdaptiveReading, InflightSlot {
   private errors = 0;
   private peak = 0;
   private refused = false;
+  /** The last window's latency was beyond tolerance: the next one confirms it or clears it. */
+  private suspect = false;
   private readonly summary: { -readonly [K in keyof WindowSummary]: WindowSummary[K] } = {
     count: 0,
     meanMs: 0,
@@ -121,9 +123,17 @@ export class AdaptiveController implements AdaptiveReading, InflightSlot {
     this.noload.observe(s, this.limit, atMin);
     // The first windows only teach the no-load latency: the limit stays at initial_limit meanwhile.
     if (known) {
-      const { minLimit, maxLimit } = this.settings;
-      this.estimate = Math.min(maxLimit, Math.max(minLimit, this.algorithm.next(this.estimate, s, Math.max(NOLOAD_FLOOR_MS, this.noload.ms))));
-      this.limit = this.clamp(this.estimate);
+      const reference = Math.max(NOLOAD_FLOOR_MS, this.noload.ms);
+      // One slow window alone (a pause of this process or the cluster's, a burst of answers held
+      // up behind it) holds the limit; a second one in a row confirms the overload and moves it.
+      const over = s.meanMs > this.settings.tolerance * reference;
+      if (over && !this.suspect) this.suspect = true;
+      else {
+        this.suspect = over;
+        const { minLimit, maxLimit } = this.settings;
+        this.estimate = Math.min(maxLimit, Math.max(minLimit, this.algorithm.next(this.estimate, s, reference)));
+        this.limit = this.clamp(this.estimate);
+      }
     }
     this.windowStart = now;
     this.count = 0;

@@ -118,3 +118,26 @@ test('an idle cluster does not build up its limit', () => {
   const idle = sim.run({ seconds: 20, offeredPerSecond: 40, capacity: 1000, serviceMs: S });
   assert.equal(idle.maxLimit, 10);
 });
+
+test('one slow window alone holds the limit; a second in a row moves it', async () => {
+  const { ManualClock } = await import('../../../src/clock.ts');
+  const { AdaptiveController } = await import('../../../src/limits/adaptive/controller.ts');
+  const clock = new ManualClock(0);
+  const c = new AdaptiveController(settings('gradient', { initialLimit: 20 }), clock);
+  /** One window of `count` exchanges, each `latencyMs`, with the limit in use. */
+  const window = (latencyMs: number, count = 20): void => {
+    for (let i = 0; i < count; i++) c.enter();
+    for (let i = 0; i < count; i++) {
+      clock.advance(120 / count);
+      c.finish(latencyMs, false);
+    }
+  };
+  for (let w = 0; w < 8; w++) window(50);
+  const before = c.limit;
+  window(500);
+  assert.equal(c.limit, before, 'a single slow window (a pause) holds');
+  window(50);
+  window(500);
+  window(500);
+  assert.ok(c.limit < before, `two in a row: ${before} → ${c.limit}`);
+});
