@@ -18,7 +18,7 @@ function degrade(name: string, kind: DegradeRules['kind'], threshold: number, sh
 }
 
 function rules(degradeRules: readonly DegradeRules[]): Rules {
-  const cluster = (name: string) => ({ name, endpoints: ['http://127.0.0.1:1'], timeoutMs: 2000, connections: 8 });
+  const cluster = (name: string) => ({ name, endpoints: ['http://127.0.0.1:1'], timeoutMs: 2000, connections: 8, balance: 'round_robin' as const, healthCheck: null, retry: null });
   return {
     server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null, metricsPublic: false },
     store: { kind: 'memory', url: null, nodes: [], onFailure: 'local', instances: 1 },
@@ -31,6 +31,7 @@ function rules(degradeRules: readonly DegradeRules[]): Rules {
     callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [] },
     limits: { global: null, hotKeys: [], adaptive: [] },
     degrade: degradeRules,
+    faults: [],
     tracing: null,
   };
 }

@@ -65,6 +65,7 @@ const rules: Rules = {
     adaptive: [],
   },
   degrade: [],
+  faults: [],
   tracing: null,
 };
 

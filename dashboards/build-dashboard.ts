@@ -391,6 +391,7 @@ const SECTIONS: readonly Section[] = [
       },
     ],
   },
+  upstreamSection(),
   {
     title: 'Process',
     panels: [
@@ -427,6 +428,50 @@ const SECTIONS: readonly Section[] = [
     ],
   },
 ];
+
+/** Endpoints' health, retries and chaos drills (SPEC §10, §11). */
+function upstreamSection(): Section {
+  return {
+    title: 'Upstream endpoints, retries and drills',
+    panels: [
+      {
+        type: 'state-timeline',
+        title: 'Endpoint health',
+        description:
+          'Active health check verdict per endpoint (sluice_endpoint_healthy): out of rotation after `unhealthy` failed ' +
+          'checks, back after `healthy` good ones. Every endpoint of a cluster out = panic mode (spread over all).',
+        queries: [{ expr: `min by (cluster, endpoint) (sluice_endpoint_healthy${sel(CLUSTER)})`, legend: '{{cluster}} {{endpoint}}' }],
+        mappings: [
+          { value: 0, text: 'out', color: 'red' },
+          { value: 1, text: 'in rotation', color: 'green' },
+        ],
+        w: 8,
+      },
+      {
+        type: 'timeseries',
+        title: 'Retries/s by result',
+        description:
+          'Failed attempts retried on another endpoint (sent) and retries refused by the retry budget ' +
+          '(budget_exhausted: the failure reached the caller).',
+        queries: [{ expr: `sum by (cluster, result) (${rate('sluice_retries_total', CLUSTER)})`, legend: '{{cluster}} {{result}}' }],
+        unit: 'reqps',
+        min: 0,
+        w: 8,
+      },
+      {
+        type: 'timeseries',
+        title: 'Faults injected/s by drill',
+        description:
+          'Delays and aborts injected by chaos drills (faults in the rules, POST /admin/faults). A drill injecting ' +
+          'for over an hour raises SluiceDrillRunningLong.',
+        queries: [{ expr: `sum by (fault, kind) (${rate('sluice_faults_injected_total')})`, legend: '{{fault}} {{kind}}' }],
+        unit: 'reqps',
+        min: 0,
+        w: 8,
+      },
+    ],
+  };
+}
 
 function thresholds(limit: number | undefined): ThresholdsConfig {
   const steps: ThresholdsConfig['steps'] = [{ color: 'green', value: null }];

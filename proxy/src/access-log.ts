@@ -4,7 +4,7 @@
 // Log lines may name the path (a member id included); metric labels never do.
 import type { Logger } from 'pino';
 import type { RequestContext } from './request-context.ts';
-import { REASONS, type Rejection } from './reasons.ts';
+import { REASONS, statusOf, type Rejection } from './reasons.ts';
 import type { ForwardOutcome } from './upstream/forward-exchange.ts';
 
 export interface AccessLog {
@@ -63,7 +63,7 @@ export function createAccessLog(log: Logger, sample: number, random: () => numbe
   };
   return {
     forwarded: (ctx, outcome) => write(ctx, outcome.status, null, outcome.upstreamMs, outcome.error),
-    rejected: (ctx, verdict) => write(ctx, REASONS[verdict.reason].status, verdict.reason, null, null),
+    rejected: (ctx, verdict) => write(ctx, statusOf(verdict), verdict.reason, null, null),
   };
 }
 

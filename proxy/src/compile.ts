@@ -9,15 +9,17 @@ import type { Clock } from './clock.ts';
 import { isSettling, type Guard } from './guards/guard.ts';
 import { buildAdaptiveGuard } from './guards/adaptive.ts';
 import { buildBreakerGuard } from './guards/breaker.ts';
+import { buildFaultGuard } from './guards/fault.ts';
+import type { FaultState } from './faults/fault-state.ts';
 import { buildLimitGuards } from './guards/pipeline.ts';
 import type { Metrics } from './metrics.ts';
 import type { ClassMetrics, Policy } from './policy.ts';
 import { RequestCounters } from './request-counters.ts';
 import type { LoadedRules } from './rules/reloader.ts';
-import type { ClusterRules } from './rules/types.ts';
+import type { ClusterRules, FaultRules } from './rules/types.ts';
 import type { StateRegistry } from './state-registry.ts';
 import type { CounterStore } from './store/store.ts';
-import { UpstreamCluster } from './upstream/cluster.ts';
+import { clusterIdentity, UpstreamCluster } from './upstream/cluster.ts';
 import type { SwitchState } from './upstream/switch-state.ts';
 
 export interface CompileDeps {
@@ -28,22 +30,38 @@ export interface CompileDeps {
   readonly usage: UsageRegistry;
   readonly switchState: SwitchState;
   readonly onBreakerTransition?: TransitionListener;
+  /** One call when an endpoint enters or leaves rotation by its health checks (the log line). */
+  readonly onEndpointHealth?: (cluster: string, endpoint: string, healthy: boolean) => void;
+  /** Drills started through the admin API, added to the rules' own. */
+  readonly faults?: FaultState;
 }
 
-/** A cluster's pools live as long as its definition is unchanged; replaced ones close gracefully. */
+/** The rules' drills and the admin ones, without those already ended. */
+function activeFaults(own: readonly FaultRules[], admin: FaultState | undefined): readonly FaultRules[] {
+  const now = Date.now();
+  const running = own.filter((fault) => (fault.until ?? Infinity) > now);
+  return admin === undefined ? running : [...running, ...admin.faults(now)];
+}
+
+/**
+ * A cluster's pools and health checks live as long as its definition is unchanged; replaced ones
+ * close gracefully, and a removed cluster's checks stop.
+ */
 class ClusterHolder {
   readonly cluster: UpstreamCluster;
-  constructor(rules: ClusterRules) {
-    this.cluster = new UpstreamCluster(rules);
+  constructor(rules: ClusterRules, deps: CompileDeps) {
+    this.cluster = new UpstreamCluster(rules, {
+      retryCounters: {
+        sent: deps.metrics.retries.labels(rules.name, 'sent'),
+        budgetExhausted: deps.metrics.retries.labels(rules.name, 'budget_exhausted'),
+      },
+      onHealthChange: deps.onEndpointHealth,
+    });
   }
   dispose(): void {
     // close() lets requests in flight on the old pools finish.
     void this.cluster.close();
   }
-}
-
-function clusterIdentity(rules: ClusterRules): string {
-  return `cluster:${rules.name}:${rules.endpoints.join(',')}:${rules.timeoutMs}:${rules.connections}`;
 }
 
 export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
@@ -53,7 +71,7 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
   try {
     const clusters = new Map<string, UpstreamCluster>();
     for (const [name, clusterRules] of rules.clusters) {
-      clusters.set(name, registry.get(clusterIdentity(clusterRules), () => new ClusterHolder(clusterRules)).cluster);
+      clusters.set(name, registry.get(clusterIdentity(clusterRules), () => new ClusterHolder(clusterRules, deps)).cluster);
     }
     const limitGuards = buildLimitGuards(rules, {
       store: deps.store,
@@ -74,6 +92,9 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
     // After the breaker: it knows the cluster a request goes to, failover included.
     const adaptive = buildAdaptiveGuard(rules, { clock: deps.clock, metrics, registry, switchMap });
     if (adaptive !== null) guards.push(adaptive.guard);
+    // Fault drills come last (SPEC §3 order): their delay and aborts reach every guard before them.
+    const faultGuard = buildFaultGuard(activeFaults(rules.faults, deps.faults), metrics);
+    if (faultGuard !== null) guards.push(faultGuard);
 
     const classMetrics = new Map<string, ClassMetrics>();
     for (const klass of rules.classes) {

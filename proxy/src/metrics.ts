@@ -12,6 +12,13 @@ export interface AdaptiveGaugeSource {
   readonly minLimit: number;
 }
 
+/** One endpoint's active health, read at scrape time for sluice_endpoint_healthy. */
+export interface EndpointHealthState {
+  readonly cluster: string;
+  readonly endpoint: string;
+  readonly healthy: boolean;
+}
+
 export class Metrics {
   readonly registry: Registry;
   // Request-path metrics: plain numbers per label set, read by prom-client at scrape time.
@@ -33,6 +40,11 @@ export class Metrics {
   readonly adaptiveMinLimit: Gauge<'cluster'>;
   /** The adaptive limits of the policy in force, by cluster (set at each compile). */
   private adaptiveSources: ReadonlyMap<string, AdaptiveGaugeSource> = new Map();
+  readonly endpointHealthy: Gauge<'cluster' | 'endpoint'>;
+  readonly retries: HotCounter;
+  readonly faultsInjected: HotCounter;
+  /** The endpoints of the clusters in force; set by the sidecar once it has a policy source. */
+  endpointStates: () => Iterable<EndpointHealthState> = () => [];
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -143,6 +155,31 @@ export class Metrics {
     );
     // The floor the limit cannot go below: "pinned at min_limit" is limit <= this.
     this.adaptiveMinLimit = adaptiveGauge('sluice_adaptive_min_limit', 'min_limit of the adaptive limit per cluster.', (s) => s.minLimit);
+    const endpointStates = (): Iterable<EndpointHealthState> => this.endpointStates();
+    const endpointHealthy: Gauge<'cluster' | 'endpoint'> = new Gauge({
+      name: 'sluice_endpoint_healthy',
+      help: 'Active health of each upstream endpoint: 1 in rotation, 0 out after failed health checks.',
+      labelNames: ['cluster', 'endpoint'] as const,
+      registers,
+      collect() {
+        // Read from the clusters in force at scrape time: a removed cluster's endpoints disappear.
+        endpointHealthy.reset();
+        for (const state of endpointStates()) endpointHealthy.labels(state.cluster, state.endpoint).set(state.healthy ? 1 : 0);
+      },
+    });
+    this.endpointHealthy = endpointHealthy;
+    this.retries = new HotCounter({
+      name: 'sluice_retries_total',
+      help: 'Retries of failed upstream attempts, by cluster and result (sent, budget_exhausted).',
+      labelNames: ['cluster', 'result'] as const,
+      registers,
+    });
+    this.faultsInjected = new HotCounter({
+      name: 'sluice_faults_injected_total',
+      help: 'Faults injected by chaos drills, by drill name and kind (delay, abort).',
+      labelNames: ['fault', 'kind'] as const,
+      registers,
+    });
     // Both results exported at 0 from the start: the first failure must be an increase (alerts
     // use increase()), not the appearance of a new series.
     this.reloads.labels('success');

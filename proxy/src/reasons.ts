@@ -16,6 +16,8 @@ export const REASONS = {
   upstream_timeout: { status: 504, message: 'upstream timed out' },
   bad_request: { status: 400, message: 'malformed request' },
   shutting_down: { status: 503, message: 'sidecar is shutting down' },
+  // Answered with the drill's own status (`abort`); 503 is only the table's placeholder.
+  fault_injected: { status: 503, message: 'fault injected by a chaos drill' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type Reason = keyof typeof REASONS;
@@ -41,6 +43,11 @@ export interface Rejection {
    * the request settle with this outcome, as if the upstream had answered it, instead of refunding.
    */
   readonly settlesAs: Outcome | null;
+}
+
+/** Status answered for a rejection: the reason's, or the upstream answer it stands for (a drill's abort). */
+export function statusOf(rejection: Rejection): number {
+  return rejection.settlesAs === null ? REASONS[rejection.reason].status : rejection.settlesAs.status;
 }
 
 export function rejection(reason: Reason, retryAfterMs = 0, limit: LimitInfo | null = null, settlesAs: Outcome | null = null): Rejection {

@@ -23,6 +23,12 @@ export interface Outcome {
   readonly upstreamMs: number;
   /** Why the exchange failed, as a short code ('timeout', 'connect', 'reset', 'fault'...), or null. */
   readonly error: string | null;
+  /**
+   * Attempts that failed and were retried on another endpoint (SPEC §10), and their summed time
+   * (part of `upstreamMs`): each is one more failed call for the cluster's breakers. Absent: none.
+   */
+  readonly failedAttempts?: number;
+  readonly failedAttemptsMs?: number;
 }
 
 /** Status reported when the client went away before the answer was complete (nginx's convention). */

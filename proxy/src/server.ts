@@ -15,7 +15,7 @@ import type { HistogramSeries } from './hot-metrics.ts';
 import type { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
 import type { RequestTracer } from './tracing/request-tracer.ts';
-import { REASONS, rejection, type Rejection } from './reasons.ts';
+import { REASONS, rejection, statusOf, type Rejection } from './reasons.ts';
 import type { ForwardOutcome } from './upstream/forward-exchange.ts';
 import { WebSocketForwarder } from './upstream/websocket.ts';
 import { listen } from './listen.ts';
@@ -143,7 +143,7 @@ export class SidecarServer {
   /** Answers a refusal the pipeline has counted. */
   private reject(policy: Policy, ctx: RequestContext, res: ServerResponse, verdict: Rejection): void {
     ctx.policy = null;
-    policy.requests.inc(ctx.accountId, ctx.className, '', REASONS[verdict.reason].status);
+    policy.requests.inc(ctx.accountId, ctx.className, '', statusOf(verdict));
     this.accessLog.rejected(ctx, verdict);
     // A body the caller is still sending is not read: close after answering rather than drain it.
     if (!ctx.req.complete) res.setHeader('connection', 'close');
@@ -164,7 +164,7 @@ export class SidecarServer {
     const proceed = (verdict: Verdict): void => {
       if (verdict !== null) {
         if (verdict === STORE_FAILED) countRefusal(ctx, verdict);
-        policy.requests.inc(ctx.accountId, ctx.className, '', REASONS[verdict.reason].status);
+        policy.requests.inc(ctx.accountId, ctx.className, '', statusOf(verdict));
         socket.end(rawRejection(verdict, ctx.accountId));
         return;
       }
@@ -223,9 +223,10 @@ export class SidecarServer {
 
 function rawRejection(verdict: Rejection, account: string): string {
   const spec = REASONS[verdict.reason];
+  const status = statusOf(verdict);
   const body = JSON.stringify({ error: spec.message, reason: verdict.reason, account, retry_after_ms: Math.ceil(verdict.retryAfterMs) });
   return (
-    `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
     `x-sluice-reason: ${verdict.reason}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   );
 }

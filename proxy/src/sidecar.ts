@@ -9,7 +9,7 @@ import { adminViews } from './admin/views.ts';
 import { UsageRegistry } from './accounts/usage.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { compilePolicy } from './compile.ts';
-import { Metrics } from './metrics.ts';
+import { Metrics, type EndpointHealthState } from './metrics.ts';
 import type { Policy } from './policy.ts';
 import { RulesReloader } from './rules/reloader.ts';
 import type { StoreRules, TracingRules } from './rules/types.ts';
@@ -21,6 +21,9 @@ import { StateRegistry } from './state-registry.ts';
 import { createStore } from './store/create-store.ts';
 import type { CounterStore } from './store/store.ts';
 import { SwitchBus } from './store/switch-bus.ts';
+import { FaultBus } from './store/fault-bus.ts';
+import { faultAdmin } from './faults/fault-admin.ts';
+import { FaultState } from './faults/fault-state.ts';
 import { parseSwitchBody, SwitchState } from './upstream/switch-state.ts';
 
 /** Longest wait at start for a shared store's first answer. */
@@ -73,6 +76,8 @@ export class Sidecar {
   readonly tracer: RequestTracer | null;
   private readonly watcher: RulesWatcher;
   private readonly switchBus: SwitchBus | null;
+  private readonly faultState: FaultState;
+  private readonly faultBus: FaultBus | null;
   private readonly onHangup: () => void;
 
   private constructor(parts: {
@@ -87,6 +92,8 @@ export class Sidecar {
     watcher: RulesWatcher;
     switchBus: SwitchBus | null;
     instanceId: string;
+    faultState: FaultState;
+    faultBus: FaultBus | null;
     tracer: RequestTracer | null;
   }) {
     this.metrics = parts.metrics;
@@ -100,6 +107,8 @@ export class Sidecar {
     this.watcher = parts.watcher;
     this.switchBus = parts.switchBus;
     this.instanceId = parts.instanceId;
+    this.faultState = parts.faultState;
+    this.faultBus = parts.faultBus;
     this.tracer = parts.tracer;
     this.onHangup = () => {
       this.log.info({ event: 'sighup' }, 'SIGHUP: reloading rules');
@@ -113,6 +122,8 @@ export class Sidecar {
     const metrics = new Metrics();
     const registry = new StateRegistry();
     const switchState = new SwitchState();
+    // An admin drill started, stopped, received or ended: rebuild the policy with the drills now.
+    const faultState = new FaultState(() => reloader.recompile());
     const usage = new UsageRegistry(clock);
     const instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 
@@ -157,6 +168,9 @@ export class Sidecar {
           switchState,
           onBreakerTransition: (breaker, from, to, why) =>
             log.warn({ event: 'breaker_transition', breaker: breaker.name, cluster: breaker.cluster, from, to, why }, `breaker ${breaker.name} (${breaker.cluster}): ${from} → ${to}: ${why}`),
+          faults: faultState,
+          onEndpointHealth: (cluster, endpoint, healthy) =>
+            log.warn({ event: 'endpoint_health', cluster, endpoint, healthy }, `endpoint ${endpoint} (${cluster}) ${healthy ? 'back in rotation' : 'out of rotation: health checks failed'}`),
         });
       },
       log,
@@ -186,6 +200,9 @@ export class Sidecar {
       const busRules = chosen.rules;
       const switchBus = busRules !== null && busRules.kind !== 'memory' ? new SwitchBus(busRules, { instanceId }) : null;
       if (switchBus !== null) opened.push(() => switchBus.close());
+      const faultBus = busRules !== null && busRules.kind !== 'memory' ? new FaultBus(busRules, { instanceId }) : null;
+      if (faultBus !== null) opened.push(() => faultBus.close());
+      opened.push(() => faultState.close());
 
       const adminToken = process.env[loaded.rules.server.adminTokenEnv ?? 'SLUICE_ADMIN_TOKEN'] ?? null;
       const adminAddress = splitHostPort(options.admin ?? loaded.rules.server.admin, 'admin address');
@@ -194,8 +211,10 @@ export class Sidecar {
           `admin address ${adminAddress.host} is not loopback: set ${loaded.rules.server.adminTokenEnv ?? 'SLUICE_ADMIN_TOKEN'} to a bearer token`,
         );
       }
+      metrics.endpointStates = () => endpointStates(reloader.current);
       const sidecarRef: { current: Sidecar | null } = { current: null };
-      const sources: AdminSources = adminViews({
+      const drills = faultAdmin({ state: faultState, current: () => reloader.current, bus: faultBus, log, instanceId });
+      const views: AdminSources = adminViews({
         registry: metrics.registry,
         reloader,
         usage,
@@ -205,6 +224,7 @@ export class Sidecar {
         applySwitch: (map) => sidecarRef.current?.applySwitch(map, 'admin', instanceId) ?? null,
         parseSwitch: (body) => parseSwitchBody(body, new Set(reloader.loaded?.rules.clusters.keys() ?? [])),
       });
+      const sources: AdminSources = { ...views, ...drills };
       const admin = new AdminServer(sources, isLoopback(adminAddress.host) ? null : adminToken, loaded.rules.server.metricsPublic);
       opened.push(() => admin.close());
       const watcher = new RulesWatcher(options.rules, () => void reloader.check(), {
@@ -213,7 +233,7 @@ export class Sidecar {
       });
       opened.push(() => watcher.close());
 
-      const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, switchState, watcher, switchBus, instanceId, tracer });
+      const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, switchState, watcher, switchBus, instanceId, tracer, faultState, faultBus });
       const listen = splitHostPort(options.listen ?? loaded.rules.server.listen, 'listen address');
       await server.listen(listen.host, listen.port);
       await admin.listen(adminAddress.host, adminAddress.port);
@@ -222,6 +242,10 @@ export class Sidecar {
       switchBus?.subscribe((map, origin) => {
         const entries = Object.entries(map);
         sidecar.applySwitch(entries.length === 0 ? null : new Map(entries), 'fleet', origin);
+      });
+      faultBus?.subscribe((received, origin) => {
+        log.warn({ event: 'drills_received', faults: received.map((drill) => drill.fault.name), origin }, `admin drills from ${origin}: ${received.map((drill) => drill.fault.name).join(', ') || 'none'}`);
+        faultState.replace(received);
       });
       process.on('SIGHUP', sidecar.onHangup);
       sidecarRef.current = sidecar;
@@ -269,9 +293,17 @@ export class Sidecar {
     await this.server.drain(deadlineMs);
     await this.admin.close();
     await this.switchBus?.close();
+    this.faultState.close();
+    await this.faultBus?.close();
     await closeClusters(this.reloader.current);
     await this.store.close();
     await this.tracer?.shutdown();
+  }
+}
+
+function* endpointStates(policy: Policy | null): Iterable<EndpointHealthState> {
+  for (const cluster of policy?.clusters.values() ?? []) {
+    for (const endpoint of cluster.endpoints) yield { cluster: cluster.name, endpoint: endpoint.url, healthy: endpoint.healthy };
   }
 }
 

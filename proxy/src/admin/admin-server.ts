@@ -16,6 +16,12 @@ export interface AdminSources {
   breakers(): unknown;
   /** Per cluster: adaptive limit L, in flight, no-load latency (SPEC §9). */
   adaptive(): unknown;
+  /** Every upstream cluster and the state of each endpoint. */
+  clusters(): unknown;
+  /** Chaos drills (/admin/faults); absent: 404. */
+  faults?(): unknown;
+  postFault?(body: string): { readonly status: number; readonly body: unknown };
+  deleteFault?(name: string): { readonly status: number; readonly body: unknown };
   /** Applies a posted switch body; answers an error line or null. */
   postSwitch(body: string): string | null;
   clearSwitch(): void;
@@ -83,6 +89,8 @@ export class AdminServer {
     if (path === '/admin/hotkeys') return sendJson(res, 200, this.sources.hotkeys());
     if (path === '/admin/breakers') return sendJson(res, 200, this.sources.breakers());
     if (path === '/admin/adaptive') return sendJson(res, 200, this.sources.adaptive());
+    if (path === '/admin/clusters') return sendJson(res, 200, this.sources.clusters());
+    if (path === '/admin/faults' || path.startsWith('/admin/faults/')) return this.handleFaults(req, res, method, path);
     if (path === '/admin/switch') {
       if (method === 'DELETE') {
         this.sources.clearSwitch();
@@ -95,6 +103,22 @@ export class AdminServer {
       return problem === null ? sendJson(res, 200, { switch: JSON.parse(body) as unknown }) : sendJson(res, 400, { error: problem });
     }
     sendJson(res, 404, { error: `no such admin path ${path}` });
+  }
+
+  private async handleFaults(req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> {
+    const { faults, postFault, deleteFault } = this.sources;
+    if (faults === undefined || postFault === undefined || deleteFault === undefined) return sendJson(res, 404, { error: 'no fault drills here' });
+    if (path === '/admin/faults') {
+      if (method === 'GET') return sendJson(res, 200, faults());
+      if (method !== 'POST') return sendJson(res, 405, { error: 'use GET (list), POST (start) or DELETE /admin/faults/NAME (stop)' });
+      const body = await readBody(req);
+      if (body === null) return sendJson(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
+      const answer = postFault(body);
+      return sendJson(res, answer.status, answer.body);
+    }
+    if (method !== 'DELETE') return sendJson(res, 405, { error: 'use DELETE /admin/faults/NAME' });
+    const answer = deleteFault(decodeURIComponent(path.slice('/admin/faults/'.length)));
+    return sendJson(res, answer.status, answer.body);
   }
 
   listen(host: string, port: number): Promise<void> {

@@ -58,6 +58,9 @@ export function adminViews(deps: ViewDeps): AdminSources {
     adaptive() {
       return { clusters: reloader.current?.adaptive?.describe() ?? [] };
     },
+    clusters() {
+      return { clusters: [...(reloader.current?.clusters.values() ?? [])].map((cluster) => cluster.describe()) };
+    },
     postSwitch(body) {
       const parsed = deps.parseSwitch(body);
       if (typeof parsed === 'string') return parsed;

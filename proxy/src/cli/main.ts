@@ -13,6 +13,9 @@ commands:
                     [--burst N] [--routes 'GET /members/*' ...] [--rules DIR_OR_FILE]
   accounts list [--rules DIR_OR_FILE]
   accounts rotate-key ID [--rules DIR_OR_FILE]
+  drill start --name NAME --ttl DURATION [--delay D] [--abort STATUS] [--cluster C] ...
+  drill stop NAME | drill list   [--admin HOST:PORT]
+                      chaos drills on a running sidecar (admin token from $SLUICE_ADMIN_TOKEN)
   demo [--duration-scale F] [--no-color] [--rules DIR]
                       a guided tour on this machine; ends by itself
 `;
@@ -31,6 +34,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import('./accounts.ts')).accountsCommand(rest);
       case 'demo':
         return await (await import('./demo.ts')).demoCommand(rest);
+      case 'drill':
+        return await (await import('./drill.ts')).drillCommand(rest);
       case 'help':
       case '--help':
       case '-h':

@@ -1,9 +1,10 @@
-// The tour, as data: five phases, each a few streams of traffic, a line saying what it shows, and
+// The tour, as data: six phases, each a few streams of traffic, a line saying what it shows, and
 // for the slowdown a script that changes the stand-in service while traffic runs. Explanations are
 // computed from the rules actually in force, so they stay true when the example rules change.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Rules } from '../rules/types.ts';
 import type { MemberService } from './member-service.ts';
+import { chaosDrillPhase } from './drill-phase.ts';
 import type { DemoRequest, StreamSpec } from './traffic.ts';
 import { lunchHourPhase } from './lunch-hour.ts';
 
@@ -12,6 +13,8 @@ export interface PhaseControl {
   /** The phase's real (scaled) duration. */
   readonly durationMs: number;
   readonly signal: AbortSignal;
+  /** The sidecar's admin API, e.g. http://127.0.0.1:9901. */
+  readonly adminUrl: string;
   /** Current state of a breaker as last polled from the admin API, or null. */
   breakerState(name: string): string | null;
   /** A line in the view's event list. */
@@ -126,6 +129,7 @@ export function tourPhases(rules: Rules): Phase[] {
       streams: [orderCenter, bookingApp, marketing(MARKETING_TRICKLE), fraudCheck(FRAUD_RATE, false)],
       script: (control) => slowdown(control, facts.rtBreaker),
     },
+    chaosDrillPhase([orderCenter, bookingApp, marketing(MARKETING_TRICKLE)], facts.rtBreaker, facts.rtThreshold),
     lunchHourPhase(rules, [orderCenter, bookingApp]),
   ];
 }

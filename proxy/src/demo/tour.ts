@@ -107,7 +107,7 @@ export async function runTour(options: TourOptions): Promise<{ interrupted: bool
         out.write(`${style.bold(`== ${phaseHeading({ index, count: phases.length, title: phase.title })} (${(durationMs / 1000).toFixed(1)} s) ==`)}\n`);
         out.write(`${wrapText(phase.explain, options.width - 2).map((l) => `  ${l}`).join('\n')}\n`);
       }
-      await runPhase(phase, durationMs, { traffic, tallies, service, watch, signal, addEvent });
+      await runPhase(phase, durationMs, { traffic, tallies, service, watch, signal, addEvent, adminUrl });
       if (redraw !== null) {
         clearInterval(redraw);
         redraw = null;
@@ -146,6 +146,7 @@ interface PhaseDeps {
   readonly service: MemberService;
   readonly watch: BreakerWatch;
   readonly signal: AbortSignal;
+  readonly adminUrl: string;
   addEvent(text: string): void;
 }
 
@@ -154,6 +155,7 @@ async function runPhase(phase: Phase, durationMs: number, deps: PhaseDeps): Prom
     service: deps.service,
     durationMs,
     signal: deps.signal,
+    adminUrl: deps.adminUrl,
     breakerState: (name) => deps.watch.stateOf(name),
     event: deps.addEvent,
   });

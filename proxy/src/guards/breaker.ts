@@ -142,7 +142,11 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
     },
     settle(ctx: RequestContext, outcome: Outcome): void {
       // A client that left before the answer tells nothing about the upstream's health.
-      if (measuresUpstream(outcome)) set.settle(ctx, latencyOf(ctx, outcome), isUpstreamError(outcome));
+      const failed = outcome.failedAttempts ?? 0;
+      const failedMs = failed === 0 ? 0 : (outcome.failedAttemptsMs ?? 0);
+      // Retried attempts count like any other call: each failed one is an error of its own.
+      for (let i = 0; i < failed; i++) set.record(ctx.cluster, failedMs / failed, true);
+      if (measuresUpstream(outcome)) set.settle(ctx, latencyOf(ctx, outcome) - failedMs, isUpstreamError(outcome));
       else set.release(ctx);
     },
   };

@@ -5,9 +5,13 @@
 import type {
   AccountRules,
   AdaptiveRules,
+  BalanceKind,
   ClassRules,
   ClusterRules,
+  HealthCheckRules,
+  RetryRules,
   DegradeRules,
+  FaultRules,
   HotKeyRules,
   Rate,
   Rules,
@@ -46,6 +50,15 @@ export const DEFAULTS = {
   maxLimit: 1000,
   tolerance: 2,
   reserve: 0.2,
+  balance: 'round_robin',
+  healthPath: '/healthz',
+  healthInterval: '5s',
+  healthTimeout: '1s',
+  unhealthy: 3,
+  healthy: 2,
+  retryAttempts: 2,
+  retryOn: ['connect_failure', 'reset'],
+  retryBudget: 0.2,
   traceSample: 0.01,
   traceServiceName: 'sluice',
 } as const;
@@ -59,7 +72,7 @@ interface RawDocument {
     on_failure?: 'local' | 'reject';
     instances?: number;
   } | null;
-  clusters?: Record<string, { endpoints: string[]; timeout?: string; connections?: number }> | null;
+  clusters?: Record<string, RawCluster> | null;
   classes?: Record<string, { cluster: string; failover?: string; max_share?: number }> | null;
   switch?: Record<string, string> | null;
   callers?: {
@@ -76,6 +89,30 @@ interface RawDocument {
   } | null;
   degrade?: RawDegrade[] | null;
   tracing?: { otlp: string; sample?: number; service_name?: string } | null;
+  faults?: RawFault[] | null;
+}
+
+/** A fault entry as written (rules files, or the JSON posted to /admin/faults). */
+export interface RawFault {
+  name: string;
+  cluster?: string;
+  class?: string;
+  accounts?: string[];
+  header?: string;
+  delay?: string;
+  delay_percent?: number;
+  abort?: number;
+  abort_percent?: number;
+  until?: string;
+}
+
+interface RawCluster {
+  endpoints: string[];
+  timeout?: string;
+  connections?: number;
+  balance?: BalanceKind;
+  health_check?: { path?: string; interval?: string; timeout?: string; unhealthy?: number; healthy?: number };
+  retry?: { attempts?: number; on?: (string | number)[]; budget?: number };
 }
 
 interface RawAccount {
@@ -138,6 +175,9 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       endpoints: raw.endpoints.map((endpoint) => endpoint.replace(/\/$/, '')),
       timeoutMs: duration(raw.timeout ?? DEFAULTS.clusterTimeout),
       connections: raw.connections ?? DEFAULTS.connections,
+      balance: raw.balance ?? DEFAULTS.balance,
+      healthCheck: raw.health_check === undefined ? null : normalizeHealthCheck(raw.health_check),
+      retry: raw.retry === undefined ? null : normalizeRetry(raw.retry),
     });
   }
 
@@ -194,6 +234,50 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
             sample: doc.tracing.sample ?? DEFAULTS.traceSample,
             serviceName: doc.tracing.service_name ?? DEFAULTS.traceServiceName,
           },
+    faults: (doc.faults ?? []).map((raw) => normalizeFault(raw, raw.until === undefined ? null : Date.parse(raw.until))),
+  };
+}
+
+function normalizeHealthCheck(raw: NonNullable<RawCluster['health_check']>): HealthCheckRules {
+  return {
+    path: raw.path ?? DEFAULTS.healthPath,
+    intervalMs: duration(raw.interval ?? DEFAULTS.healthInterval),
+    timeoutMs: duration(raw.timeout ?? DEFAULTS.healthTimeout),
+    unhealthy: raw.unhealthy ?? DEFAULTS.unhealthy,
+    healthy: raw.healthy ?? DEFAULTS.healthy,
+  };
+}
+
+function normalizeRetry(raw: NonNullable<RawCluster['retry']>): RetryRules {
+  const on = (raw.on ?? DEFAULTS.retryOn).map(String);
+  return {
+    attempts: raw.attempts ?? DEFAULTS.retryAttempts,
+    onConnectFailure: on.includes('connect_failure'),
+    onReset: on.includes('reset'),
+    onTimeout: on.includes('timeout'),
+    statuses: on.filter((entry) => /^[0-9]+$/.test(entry)).map(Number),
+    budget: raw.budget ?? DEFAULTS.retryBudget,
+  };
+}
+
+/** A fault entry with its end (`until`, or now + the posted ttl). */
+export function normalizeFault(raw: RawFault, until: number | null): FaultRules {
+  let header: FaultRules['header'] = null;
+  if (raw.header !== undefined) {
+    const colon = raw.header.indexOf(':');
+    header = { name: raw.header.slice(0, colon).trim().toLowerCase(), value: raw.header.slice(colon + 1).trim() };
+  }
+  return {
+    name: raw.name,
+    cluster: raw.cluster ?? null,
+    className: raw.class ?? null,
+    accounts: raw.accounts ?? null,
+    header,
+    delayMs: raw.delay === undefined ? 0 : duration(raw.delay),
+    delayPercent: raw.delay === undefined ? 0 : (raw.delay_percent ?? 100),
+    abortStatus: raw.abort ?? null,
+    abortPercent: raw.abort === undefined ? 0 : (raw.abort_percent ?? 100),
+    until,
   };
 }
 

@@ -13,6 +13,9 @@ export const REDIS_URL_PATTERN = '^rediss?://\\S+$';
 export const SHA256_PATTERN = '^[0-9a-f]{64}$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const ROUTE_PATTERN = '^([A-Z]+|\\*) +/\\S*$';
+export const FAULT_HEADER_PATTERN = '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+: *\\S.*$';
+export const ISO_TIME_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$';
+export const RETRY_ON_PATTERN = '^(connect_failure|reset|timeout|[45][0-9]{2})$';
 export const OTLP_URL_PATTERN = '^https?://[^\\s/?#@]+(/\\S*)?$';
 
 /** The message shown when a value fails one of the patterns above. */
@@ -27,6 +30,9 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [SHA256_PATTERN]: 'must be a SHA-256 digest: 64 lower-case hex digits',
   [ENV_NAME_PATTERN]: 'must be an environment variable name, e.g. SLUICE_ADMIN_TOKEN',
   [ROUTE_PATTERN]: "must be 'METHOD /path', e.g. 'GET /members/*'",
+  [FAULT_HEADER_PATTERN]: "must be 'name: value', e.g. 'x-sluice-drill: on'",
+  [ISO_TIME_PATTERN]: 'must be an ISO 8601 time like 2026-12-24T10:00:00Z',
+  [RETRY_ON_PATTERN]: 'must be connect_failure, reset, timeout or a 4xx/5xx status such as "503"',
   [OTLP_URL_PATTERN]: 'must be an OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces',
 };
 
@@ -125,6 +131,50 @@ const cluster = {
       minimum: 1,
       default: 128,
       description: 'Most connections kept open to each endpoint.',
+    },
+    balance: {
+      enum: ['round_robin', 'least_request'],
+      default: 'round_robin',
+      description: 'round_robin | least_request: of two endpoints picked at random, the one with fewer requests in flight.',
+    },
+    health_check: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Active health checks: GET path on every endpoint each interval (with jitter); off unless set.',
+      properties: {
+        path: { type: 'string', pattern: '^/', default: '/healthz', description: 'Path checked; a 2xx answer is healthy.' },
+        interval: { ...duration, default: '5s', description: 'Time between two checks of one endpoint.' },
+        timeout: { ...duration, default: '1s', description: 'A check not answered in this time failed.' },
+        unhealthy: { type: 'integer', minimum: 1, default: 3, description: 'Failed checks in a row that take the endpoint out of rotation.' },
+        healthy: { type: 'integer', minimum: 1, default: 2, description: 'Good checks in a row that bring it back.' },
+      },
+    },
+    retry: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Retries on another endpoint: idempotent methods, no body or a small one, never after answer bytes left.',
+      properties: {
+        attempts: { type: 'integer', minimum: 2, maximum: 10, default: 2, description: 'Tries in all, the first included.' },
+        on: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: ['string', 'integer'],
+            pattern: RETRY_ON_PATTERN,
+            minimum: 400,
+            maximum: 599,
+          },
+          default: ['connect_failure', 'reset'],
+          description: 'What is retried: connect_failure, reset, timeout, or an upstream status such as "503".',
+        },
+        budget: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1,
+          default: 0.2,
+          description: "Retries may add at most this share of the cluster's requests over the last 10 s.",
+        },
+      },
     },
   },
 };
@@ -348,6 +398,31 @@ const degradeRule = {
   ],
 };
 
+
+/** One chaos drill's keys, shared by the rules files and POST /admin/faults (which takes ttl instead of until). */
+export const FAULT_PROPERTIES = {
+  name: { type: 'string', pattern: NAME_PATTERN, description: 'Drill name: the fault label of sluice_faults_injected_total.' },
+  cluster: { type: 'string', description: 'Only requests routed to this cluster (after switch and breakers).' },
+  class: { type: 'string', description: 'Only requests of this traffic class.' },
+  accounts: { type: 'array', minItems: 1, items: { type: 'string', pattern: ACCOUNT_ID_PATTERN }, description: 'Only requests of these caller accounts.' },
+  header: { type: 'string', pattern: FAULT_HEADER_PATTERN, description: "Only requests carrying this header and value, e.g. 'x-sluice-drill: on'." },
+  delay: { ...duration, description: 'Delay injected before forwarding; counts as upstream latency for breakers and adaptive limits.' },
+  delay_percent: { type: 'number', minimum: 0, maximum: 100, default: 100, description: 'Share of the matching requests delayed, %.' },
+  abort: { type: 'integer', minimum: 400, maximum: 599, description: 'Status answered instead of forwarding (reason fault_injected); counts as an upstream error.' },
+  abort_percent: { type: 'number', minimum: 0, maximum: 100, default: 100, description: 'Share of the matching requests aborted, %.' },
+} as const;
+
+const faultRule = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  description: 'A chaos drill: delay or abort for the matching traffic. Filters are all optional.',
+  properties: {
+    ...FAULT_PROPERTIES,
+    until: { type: 'string', pattern: ISO_TIME_PATTERN, description: 'End of the drill (ISO 8601, e.g. 2026-12-24T10:00:00Z): a forgotten drill ends by itself.' },
+  },
+};
+
 const tracing = {
   type: ['object', 'null'],
   additionalProperties: false,
@@ -399,6 +474,7 @@ export const RULES_SCHEMA = {
     callers,
     limits,
     degrade: { type: ['array', 'null'], items: degradeRule, description: 'Degradation rules (circuit breakers).' },
+    faults: { type: ['array', 'null'], items: faultRule, description: 'Chaos drills: injected latency and errors (also POST /admin/faults).' },
     tracing,
   },
 } as const;

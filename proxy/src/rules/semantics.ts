@@ -9,6 +9,7 @@ import { formatPosition, type KeyPath, type Problem } from './problems.ts';
 import { parseRoutePattern } from './route-pattern.ts';
 import { ROUTE_PATTERN } from './schema.ts';
 import { DEFAULTS as ADAPTIVE_DEFAULTS } from './normalize.ts';
+import { parseDuration } from './units.ts';
 
 const ROUTE_SHAPE = new RegExp(ROUTE_PATTERN);
 
@@ -38,6 +39,12 @@ export function checkSemantics(doc: Record<string, unknown>, origins: Origins): 
         report(['clusters', name, 'endpoints', i], 'is not a valid URL (check the host and the port, 1-65535)');
       }
     });
+    const check = mapOf(mapOf(cluster).health_check);
+    const interval = typeof check.interval === 'string' ? parseDuration(check.interval) : null;
+    const timeout = typeof check.timeout === 'string' ? parseDuration(check.timeout) : null;
+    if (interval !== null && timeout !== null && timeout >= interval) {
+      report(['clusters', name, 'health_check', 'timeout'], `must be shorter than the interval (${check.interval})`);
+    }
   }
 
   for (const [name, value] of Object.entries(classes)) {
@@ -109,6 +116,19 @@ export function checkSemantics(doc: Record<string, unknown>, origins: Origins): 
     if (typeof rule.cluster === 'string' && !isCluster(rule.cluster)) {
       report([...at, 'cluster'], `unknown cluster '${rule.cluster}'${clusterHint}`);
     }
+  });
+
+  const faultNames = new Unique(origins, report, 'fault name');
+  listOf(doc.faults).forEach((value, i) => {
+    const fault = mapOf(value);
+    const at: KeyPath = ['faults', i];
+    if (typeof fault.name === 'string') faultNames.check(fault.name, [...at, 'name']);
+    if (fault.delay === undefined && fault.abort === undefined) report(at, 'needs delay or abort (or both)', true);
+    if (typeof fault.cluster === 'string' && !isCluster(fault.cluster)) {
+      report([...at, 'cluster'], `unknown cluster '${fault.cluster}'${clusterHint}`);
+    }
+    if (typeof fault.class === 'string' && !isClass(fault.class)) report([...at, 'class'], `unknown class '${fault.class}'${classHint}`);
+    if (typeof fault.until === 'string' && Number.isNaN(Date.parse(fault.until))) report([...at, 'until'], 'is not a valid time');
   });
 
   return problems;

@@ -27,11 +27,40 @@ export interface StoreRules {
   readonly instances: number;
 }
 
+export type BalanceKind = 'round_robin' | 'least_request';
+
+/** Active health checks of a cluster's endpoints (SPEC §10). */
+export interface HealthCheckRules {
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Failed checks in a row that take an endpoint out of rotation. */
+  readonly unhealthy: number;
+  /** Good checks in a row that bring it back. */
+  readonly healthy: number;
+}
+
+/** Retries of a failed exchange on another endpoint (SPEC §10). */
+export interface RetryRules {
+  /** Tries in all, the first one included. */
+  readonly attempts: number;
+  readonly onConnectFailure: boolean;
+  readonly onReset: boolean;
+  readonly onTimeout: boolean;
+  /** Upstream statuses answered by a retry rather than relayed. */
+  readonly statuses: readonly number[];
+  /** Retries may add at most this share of the cluster's requests over the last 10 s. */
+  readonly budget: number;
+}
+
 export interface ClusterRules {
   readonly name: string;
   readonly endpoints: readonly string[];
   readonly timeoutMs: number;
   readonly connections: number;
+  readonly balance: BalanceKind;
+  readonly healthCheck: HealthCheckRules | null;
+  readonly retry: RetryRules | null;
 }
 
 export interface ClassRules {
@@ -109,6 +138,25 @@ export interface AdaptiveRules {
   readonly shadow: boolean;
 }
 
+/** A chaos drill (SPEC §11): delay or abort for the matching traffic, in the sidecar. */
+export interface FaultRules {
+  readonly name: string;
+  /** Filters; null = any. */
+  readonly cluster: string | null;
+  readonly className: string | null;
+  readonly accounts: readonly string[] | null;
+  /** `header: "x-sluice-drill: on"`: lower-case name and exact value. */
+  readonly header: { readonly name: string; readonly value: string } | null;
+  /** Injected delay, ms (0: none), for `delayPercent` % of the matching requests. */
+  readonly delayMs: number;
+  readonly delayPercent: number;
+  /** Status answered instead of forwarding (null: none), for `abortPercent` % of them. */
+  readonly abortStatus: number | null;
+  readonly abortPercent: number;
+  /** Wall-clock end, ms since the epoch; null: until removed. */
+  readonly until: number | null;
+}
+
 /** OpenTelemetry spans (SPEC §15); null when `tracing` is absent. */
 export interface TracingRules {
   /** OTLP/HTTP traces endpoint. */
@@ -132,6 +180,7 @@ export interface Rules {
     readonly adaptive: readonly AdaptiveRules[];
   };
   readonly degrade: readonly DegradeRules[];
+  readonly faults: readonly FaultRules[];
   readonly tracing: TracingRules | null;
 }
 

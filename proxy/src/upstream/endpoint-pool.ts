@@ -30,6 +30,10 @@ export class EndpointPool {
   ejectedUntil: number;
   /** Ejections since the last success. */
   ejections: number;
+  /** Exchanges sent to this endpoint and not yet finished (least_request balancing). */
+  inFlight: number;
+  /** Active health check verdict; true while no check is configured or none has failed enough. */
+  healthy: boolean;
   private readonly clock: Clock;
   private readonly policy: EjectionPolicy;
 
@@ -47,12 +51,19 @@ export class EndpointPool {
     });
     this.ejectedUntil = 0;
     this.ejections = 0;
+    this.inFlight = 0;
+    this.healthy = true;
     this.clock = clock;
     this.policy = policy;
   }
 
   isEjected(now: number): boolean {
     return this.ejectedUntil > now;
+  }
+
+  /** In rotation: not passively ejected, and healthy unless the cluster is in panic. */
+  isAvailable(now: number, panic: boolean): boolean {
+    return (panic || this.healthy) && this.ejectedUntil <= now;
   }
 
   /** The endpoint refused a connection. Failures while already ejected do not lengthen it. */

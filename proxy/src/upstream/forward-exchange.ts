@@ -1,14 +1,16 @@
 // One admitted request on its way upstream and back. The exchange object is at once undici's
 // dispatch options and its handler, and the outcome handed to `done`: one allocation per request,
-// no closures. Both bodies stream with backpressure and are never buffered.
+// no closures. Both bodies stream with backpressure and are never buffered, except a small request
+// body of a cluster with retries, read whole first so that it can be sent again (SPEC §10).
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { writeRejection } from '../answer.ts';
 import type { EndpointPool } from './endpoint-pool.ts';
-import { classifyFailure, type FailureKind, type ForwardError } from './forward-errors.ts';
+import { classifyFailure, POOL_CLOSED, type FailureKind, type ForwardError } from './forward-errors.ts';
 import { isHopByHop, withoutHopByHop } from './hop-by-hop.ts';
 import { buildRequestHead, type RequestHead } from './request-head.ts';
 import { CLIENT_CLOSED_STATUS, type Outcome } from '../request-context.ts';
+import { isIdempotent, MAX_RETRY_BODY, type RetryPolicy } from './retry-policy.ts';
 
 /** What forwarding needs to know besides the request itself. A request context may implement it. */
 export interface ForwardInfo {
@@ -30,6 +32,12 @@ export interface ForwardOutcome<I extends ForwardInfo = ForwardInfo> extends Out
   readonly info: I;
   /** URL of the endpoint that served (or last failed) the request; '' when none was tried. */
   readonly endpoint: string;
+  /**
+   * Attempts that failed and were retried on another endpoint (SPEC §10), and their summed time,
+   * ms: each counts for the cluster's breakers as one more failed call.
+   */
+  readonly failedAttempts: number;
+  readonly failedAttemptsMs: number;
 }
 
 export type ForwardDone<I extends ForwardInfo = ForwardInfo> = (outcome: ForwardOutcome<I>) => void;
@@ -39,6 +47,8 @@ export interface EndpointSource {
   /** An endpoint in rotation other than `failed`, or null. */
   alternativeTo(failed: EndpointPool): EndpointPool | null;
   readonly endpointCount: number;
+  /** The cluster's retry rule, or null: then only refused connections are tried elsewhere. */
+  readonly retry: RetryPolicy | null;
 }
 
 export { CLIENT_CLOSED_STATUS };
@@ -73,6 +83,24 @@ function retry(exchange: ForwardExchange<ForwardInfo>, endpoint: EndpointPool): 
   exchange.send(endpoint);
 }
 
+function collectChunk(this: IncomingMessage & { [kBuffer]?: BodyBuffer }, chunk: Buffer): void {
+  this[kBuffer]?.chunks.push(chunk);
+}
+
+function bodyComplete(this: IncomingMessage & { [kBuffer]?: BodyBuffer }): void {
+  const buffered = this[kBuffer];
+  if (buffered === undefined) return;
+  this[kBuffer] = undefined;
+  buffered.exchange.bodyBuffered(Buffer.concat(buffered.chunks), buffered.first);
+}
+
+const kBuffer = Symbol('sluice.bodyBuffer');
+interface BodyBuffer {
+  readonly exchange: { bodyBuffered(body: Buffer, first: EndpointPool): void };
+  readonly first: EndpointPool;
+  readonly chunks: Buffer[];
+}
+
 export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
   implements Dispatcher.DispatchOptions, Dispatcher.DispatchHandler, RequestHead, ForwardOutcome<I>
 {
@@ -80,7 +108,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
   path: string;
   method: string;
   headers: string[];
-  body: IncomingMessage | null;
+  body: IncomingMessage | Buffer | null;
   headersTimeout: number;
   bodyTimeout: number;
   // outcome
@@ -89,8 +117,12 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
   error: ForwardError | null;
   readonly info: I;
   endpoint: string;
+  failedAttempts: number;
+  failedAttemptsMs: number;
   // state
   hasBody: boolean;
+  /** The body is read whole before the first attempt (bufferBody), so a retry can resend it. */
+  readonly buffering: boolean;
   controller: Dispatcher.DispatchController | null;
   private readonly req: IncomingMessage;
   private readonly res: TaggedResponse;
@@ -101,6 +133,13 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
   private attempts: number;
   private finished: boolean;
   private drainListening: boolean;
+  /** The request may be sent again (idempotent method, no body or a buffered one, retry rule). */
+  private retryable: boolean;
+  /** `pool.inFlight` counts the current attempt. */
+  private attemptOpen: boolean;
+  private attemptStartedAt: number;
+  /** Set when an answer is being discarded for a retry: where the retry goes once it has ended. */
+  private retryTo: EndpointPool | null;
 
   constructor(
     req: IncomingMessage,
@@ -115,7 +154,16 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
     this.headers = [];
     this.hasBody = false;
     buildRequestHead(req.rawHeaders, info.remoteAddress, this);
-    this.body = this.hasBody ? req : null;
+    let retryable = source.retry !== null && isIdempotent(this.method);
+    let buffering = false;
+    if (retryable && this.hasBody) {
+      const length = Number(req.headers['content-length']);
+      if (length > 0 && length < MAX_RETRY_BODY && req.headers['transfer-encoding'] === undefined) buffering = true;
+      else retryable = false;
+    }
+    this.retryable = retryable;
+    this.buffering = buffering;
+    this.body = this.hasBody && !buffering ? req : null;
     this.headersTimeout = timeoutMs;
     this.bodyTimeout = timeoutMs;
     this.status = 0;
@@ -123,6 +171,8 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
     this.error = null;
     this.info = info;
     this.endpoint = '';
+    this.failedAttempts = 0;
+    this.failedAttemptsMs = 0;
     this.controller = null;
     this.req = req;
     this.res = res as TaggedResponse;
@@ -133,21 +183,40 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
     this.attempts = 0;
     this.finished = false;
     this.drainListening = false;
+    this.attemptOpen = false;
+    this.attemptStartedAt = 0;
+    this.retryTo = null;
 
     this.res[kExchange] = this;
     res.on('close', onClientClose);
     res.on('error', ignore);
     // A client that resets mid-upload makes the request stream emit 'error', possibly after the
     // upstream client has let go of it.
-    if (this.body !== null) req.on('error', ignore);
+    if (this.hasBody) req.on('error', ignore);
   }
 
-  /** Sends the request to `endpoint` (again, after a connect failure of a body-less request). */
+  /** Reads the (small) body whole, then sends the request to `first`. */
+  bufferBody(first: EndpointPool): void {
+    const req = this.req as IncomingMessage & { [kBuffer]?: BodyBuffer };
+    req[kBuffer] = { exchange: this, first, chunks: [] };
+    req.on('data', collectChunk);
+    req.on('end', bodyComplete);
+  }
+
+  bodyBuffered(body: Buffer, first: EndpointPool): void {
+    this.body = body;
+    this.send(first);
+  }
+
+  /** Sends the request to `endpoint` (again, after a failed attempt that may be retried). */
   send(endpoint: EndpointPool): void {
     if (this.finished) return;
     this.pool = endpoint;
     this.endpoint = endpoint.url;
     this.attempts++;
+    endpoint.inFlight++;
+    this.attemptOpen = true;
+    this.attemptStartedAt = performance.now();
     this.controller = null;
     this.path = endpoint.pathPrefix === '' ? this.info.url : endpoint.pathPrefix + this.info.url;
     endpoint.pool.dispatch(this, this);
@@ -168,9 +237,14 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
       controller.abort(CLIENT_GONE);
       return;
     }
+    const pool = this.pool;
+    pool?.recordSuccess();
+    if (this.retryable && pool !== null && this.source.retry?.retriesStatus(statusCode) === true && this.mayRetry(pool)) {
+      // The answer is dropped unseen and the request goes elsewhere once it has ended.
+      return;
+    }
     this.upstreamMs = performance.now() - this.startedAt;
     this.status = statusCode;
-    this.pool?.recordSuccess();
     const raw = controller.rawHeaders;
     const relayed = Array.isArray(raw) ? withoutHopByHop(raw) : flatten(headers);
     try {
@@ -187,7 +261,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.finished) return;
+    if (this.finished || this.retryTo !== null) return;
     if (!this.res.write(chunk)) {
       controller.pause();
       if (!this.drainListening) {
@@ -199,22 +273,39 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
 
   onResponseEnd(): void {
     if (this.finished) return;
+    this.endAttempt();
+    if (this.retryTo !== null) {
+      this.sendRetry();
+      return;
+    }
     this.res.end();
     this.finish(null);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     if (this.finished) return;
-    if (this.res.destroyed || (this.body !== null && this.body.errored != null)) {
+    if (this.res.destroyed || (this.hasBody && this.req.errored != null)) {
       this.clientClosed();
+      return;
+    }
+    this.endAttempt();
+    if (this.retryTo !== null) {
+      // The answer being discarded broke off: the retry goes ahead all the same.
+      this.sendRetry();
       return;
     }
     const failure = classifyFailure(err);
     const pool = this.pool;
-    if (failure.eject && pool !== null) {
-      pool.recordConnectFailure();
-      // Nothing reached the endpoint; a request without a body can safely go elsewhere.
-      if (this.body === null && this.attempts < this.source.endpointCount) {
+    if (failure.eject && pool !== null) pool.recordConnectFailure();
+    if (pool !== null && !this.res.headersSent && failure !== POOL_CLOSED) {
+      const policy = this.source.retry;
+      if (policy !== null) {
+        if (this.retryable && policy.retriesError(failure.error) && this.mayRetry(pool)) {
+          this.sendRetry();
+          return;
+        }
+      } else if (failure.eject && this.body === null && this.attempts < this.source.endpointCount) {
+        // No retry rule: a refused connection reached nothing, so a body-less request goes elsewhere.
         const next = this.source.alternativeTo(pool);
         if (next !== null) {
           process.nextTick(retry, this, next);
@@ -225,11 +316,40 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
     this.fail(failure);
   }
 
+  /**
+   * Whether the attempt that just failed on `failed` is tried again: tries left, another endpoint
+   * in rotation, and room in the budget. When so, `retryTo` is set and the attempt counted failed.
+   */
+  private mayRetry(failed: EndpointPool): boolean {
+    const policy = this.source.retry;
+    if (policy === null || this.attempts >= policy.attempts) return false;
+    const next = this.source.alternativeTo(failed);
+    if (next === null || !policy.admit()) return false;
+    this.failedAttempts++;
+    this.failedAttemptsMs += performance.now() - this.attemptStartedAt;
+    this.retryTo = next;
+    return true;
+  }
+
+  private sendRetry(): void {
+    const next = this.retryTo;
+    this.retryTo = null;
+    if (next !== null) process.nextTick(retry, this, next);
+  }
+
+  private endAttempt(): void {
+    if (!this.attemptOpen) return;
+    this.attemptOpen = false;
+    if (this.pool !== null) this.pool.inFlight--;
+  }
+
   /** The client connection closed: stop the upstream side, report 499 if the answer was not complete. */
   clientClosed(): void {
     if (this.finished) return;
     if (this.status === 0) this.upstreamMs = performance.now() - this.startedAt;
     this.status = CLIENT_CLOSED_STATUS;
+    this.retryTo = null;
+    this.endAttempt();
     this.finish(null);
     this.controller?.abort(CLIENT_GONE);
   }

@@ -12,12 +12,13 @@ const EXPECTED_ALERTS = [
   'SluiceOffScenarioSpike',
   'SluiceAdaptiveLimitAtMin',
   'SluiceFirstClassOverloaded',
+  'SluiceDrillRunningLong',
 ];
 
 test('promtool check rules finds the alert rules clean', async () => {
   const run = await promtool(['check', 'rules', ALERTS_PATH]);
   assert.equal(run.code, 0, `promtool check rules failed:\n${run.output}`);
-  assert.match(run.output, /SUCCESS: 8 rules found/);
+  assert.match(run.output, /SUCCESS: 9 rules found/);
 });
 
 test('promtool unit tests of the alerts pass', async () => {

@@ -36,6 +36,13 @@ function recordTraffic(metrics: Metrics): void {
   metrics.storeUp.set(0);
   metrics.globalAdmittedRatio.labels('order').set(0.55);
   metrics.globalAdmittedRatio.labels('marketing').set(0.3);
+  metrics.retries.labels('primary', 'sent').inc(3);
+  metrics.retries.labels('primary', 'budget_exhausted').inc();
+  metrics.faultsInjected.labels('primary-slow-drill', 'delay').inc(5);
+  metrics.endpointStates = () => [
+    { cluster: 'primary', endpoint: 'http://10.0.0.1:8080', healthy: true },
+    { cluster: 'primary', endpoint: 'http://10.0.0.2:8080', healthy: false },
+  ];
   // An adaptive limit on its floor, shedding the order class too.
   metrics.showAdaptive(new Map([['primary', { limit: 4, inflight: 4, noloadMs: 20, minLimit: 4 }]]));
   metrics.rejections.labels('order-center', 'order', 'overloaded').inc(200);

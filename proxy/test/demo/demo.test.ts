@@ -60,7 +60,8 @@ test('sluice demo runs its phases, shows why requests were refused, and ends by 
     [3, 'A caller stuck in a loop'],
     [4, 'A hot member id'],
     [5, 'Primary slowdown'],
-    [6, 'Lunch-hour overload'],
+    [6, 'Chaos drill on primary'],
+    [7, 'Lunch-hour overload'],
   ] as const) {
     assert.match(output, new RegExp(`== Phase ${n}/\\d+: ${title} \\(`), `heading of phase ${n}`);
   }
@@ -92,8 +93,16 @@ test('sluice demo runs its phases, shows why requests were refused, and ends by 
   assert.match(slow, /primary slows down/, slow);
   assert.match(slow, /breaker primary-slow \(primary\): closed → open/, slow);
 
+  // Chaos drill: started through the admin API, the rt breaker opened on the injected latency,
+  // and the drill ended by itself.
+  const drill = phaseBlock(output, 6);
+  assert.match(drill, /drill demo-primary-drill started: \+300 ms on primary/, drill);
+  assert.match(drill, /breaker primary-slow \(primary\): closed → open/, drill);
+  assert.match(drill, /drill demo-primary-drill ended by itself/, drill);
+  assert.ok(row(drill, 'order-center').backup > 0, `order flow failed over to backup:\n${drill}`);
+
   // Lunch hour: the batch surge is shed as overloaded while order flow is served by primary.
-  const lunch = phaseBlock(output, 6);
+  const lunch = phaseBlock(output, 7);
   assert.match(row(lunch, 'loyalty-export').rest, /overloaded \d+/, lunch);
   assert.ok(row(lunch, 'loyalty-export').primary > 0, `the lower class is shed, not starved:\n${lunch}`);
   assert.ok(row(lunch, 'order-center').primary > 0, lunch);

@@ -23,7 +23,7 @@ export function degradeRule(overrides: Partial<DegradeRules> & Pick<DegradeRules
 }
 
 function cluster(name: string, port: number): ClusterRules {
-  return { name, endpoints: [`http://127.0.0.1:${port}`], timeoutMs: 2000, connections: 16 };
+  return { name, endpoints: [`http://127.0.0.1:${port}`], timeoutMs: 2000, connections: 16, balance: 'round_robin', healthCheck: null, retry: null };
 }
 
 export const ORDER: ClassRules = { name: 'order', priority: 0, cluster: 'primary', failover: 'backup', maxShare: 1 };
@@ -51,6 +51,7 @@ export function breakerRules(
     callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [] },
     limits: { global: null, hotKeys: [], adaptive: [] },
     degrade: options.degrade ?? [],
+    faults: [],
     tracing: null,
   };
 }

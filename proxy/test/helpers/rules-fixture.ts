@@ -60,9 +60,9 @@ export function makeRules(over: RulesOverrides = {}): Rules {
     server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null, metricsPublic: false },
     store: { kind: 'memory', url: null, nodes: [], onFailure: 'local', instances: 1 },
     clusters: new Map([
-      ['primary', { name: 'primary', endpoints: ['http://127.0.0.1:8081'], timeoutMs: 2000, connections: 16 }],
-      ['marketing', { name: 'marketing', endpoints: ['http://127.0.0.1:8082'], timeoutMs: 2000, connections: 16 }],
-      ['backup', { name: 'backup', endpoints: ['http://127.0.0.1:8083'], timeoutMs: 2000, connections: 16 }],
+      ['primary', { name: 'primary', endpoints: ['http://127.0.0.1:8081'], timeoutMs: 2000, connections: 16, balance: 'round_robin' as const, healthCheck: null, retry: null }],
+      ['marketing', { name: 'marketing', endpoints: ['http://127.0.0.1:8082'], timeoutMs: 2000, connections: 16, balance: 'round_robin' as const, healthCheck: null, retry: null }],
+      ['backup', { name: 'backup', endpoints: ['http://127.0.0.1:8083'], timeoutMs: 2000, connections: 16, balance: 'round_robin' as const, healthCheck: null, retry: null }],
     ]),
     classes: over.classes ?? DEFAULT_CLASSES,
     switch: new Map(),
@@ -76,6 +76,7 @@ export function makeRules(over: RulesOverrides = {}): Rules {
     },
     limits: { global: over.global ?? null, hotKeys: over.hotKeys ?? [], adaptive: over.adaptive ?? [] },
     degrade: [],
+    faults: [],
     tracing: null,
   };
 }

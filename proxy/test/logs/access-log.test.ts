@@ -22,7 +22,7 @@ function capturingLogger() {
 }
 
 function outcome(status: number, error: ForwardOutcome['error'] = null): ForwardOutcome {
-  return { status, upstreamMs: 12.5, error, info: fakeContext(), endpoint: 'http://127.0.0.1:1' };
+  return { status, upstreamMs: 12.5, error, info: fakeContext(), endpoint: 'http://127.0.0.1:1', failedAttempts: 0, failedAttemptsMs: 0 };
 }
 
 describe('access log', () => {

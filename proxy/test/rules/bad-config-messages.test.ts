@@ -106,3 +106,15 @@ test('a missing target is one clear line, not an exception', async () => {
   const result = await loadRules('no/such/rules/');
   assert.deepEqual(result, { ok: false, errors: ['no/such/rules/: no such file or directory'], files: [] });
 });
+
+test('balance, health_check and retry settings are checked', async () => {
+  const f = fixture('bad-mesh.yaml');
+  assert.deepEqual(await problems('bad-mesh.yaml'), [
+    `${f}:4:14: clusters.primary.balance: must be one of round_robin, least_request (got 'random')`,
+    `${f}:5:44: clusters.primary.health_check.timeout: must be shorter than the interval (1s)`,
+    `${f}:6:24: clusters.primary.retry.attempts: must be >= 2`,
+    `${f}:6:32: clusters.primary.retry.on[0]: must be connect_failure, reset, timeout or a 4xx/5xx status such as "503"`,
+    `${f}:6:41: clusters.primary.retry.on[1]: must be connect_failure, reset, timeout or a 4xx/5xx status such as "503"`,
+    `${f}:6:57: clusters.primary.retry.budget: must be <= 1`,
+  ]);
+});

@@ -17,6 +17,9 @@ test('a minimal file gets the documented defaults', async () => {
     endpoints: ['http://127.0.0.1:8081'],
     timeoutMs: 2000,
     connections: 128,
+    balance: 'round_robin',
+    healthCheck: null,
+    retry: null,
   });
   assert.deepEqual(rules.classes, [{ name: 'order', priority: 0, cluster: 'primary', failover: null, maxShare: 1 }]);
   assert.equal(rules.switch.size, 0);
@@ -68,4 +71,20 @@ test('rates and durations in every accepted form', () => {
   assert.equal(parseDuration('1m'), 60_000);
   assert.equal(parseDuration('1.5s'), 1500);
   for (const bad of ['2', '2 s', '1h', 's', '2sec']) assert.equal(parseDuration(bad), null, bad);
+});
+
+test('balance, health_check and retry: what an empty section and a partial one mean', async () => {
+  const result = await loadRules(fixture('mesh.yaml'));
+  assert.ok(result.ok, result.ok ? '' : result.errors.join('\n'));
+  const primary = result.rules.clusters.get('primary');
+  assert.equal(primary?.balance, 'least_request');
+  assert.deepEqual(primary?.healthCheck, { path: '/healthz', intervalMs: 5000, timeoutMs: 1000, unhealthy: 3, healthy: 2 });
+  assert.deepEqual(primary?.retry, {
+    attempts: 2,
+    onConnectFailure: true,
+    onReset: false,
+    onTimeout: false,
+    statuses: [503, 502],
+    budget: 0.2,
+  });
 });

@@ -17,7 +17,7 @@ export interface Sidecar {
 }
 
 export function clusterRules(endpoints: readonly string[], overrides: Partial<ClusterRules> = {}): ClusterRules {
-  return { name: 'primary', endpoints, timeoutMs: 2000, connections: 8, ...overrides };
+  return { name: 'primary', endpoints, timeoutMs: 2000, connections: 8, balance: 'round_robin', healthCheck: null, retry: null, ...overrides };
 }
 
 export async function startSidecar(rules: ClusterRules, options: UpstreamClusterOptions = {}): Promise<Sidecar> {
