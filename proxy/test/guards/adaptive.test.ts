@@ -148,3 +148,28 @@ test('the gauges show the limits in force, by cluster', async () => {
   assert.match(text, /sluice_adaptive_inflight\{cluster="primary"\} 7/);
   assert.match(text, /sluice_adaptive_min_rtt_seconds\{cluster="primary"\} 0/);
 });
+
+test('fast failures (refused connections, a drill\'s aborts) do not drag the no-load latency down; timeouts count as latency', () => {
+  const { guard, describe, clock } = setup([rule({ initialLimit: 20 })]);
+  const round = (outcome: { status: number; upstreamMs: number; error: string | null }, count: number): void => {
+    for (let i = 0; i < count; i++) {
+      const ctx = request('order', 'primary');
+      if (guard.check(ctx) !== null) continue;
+      clock.advance(1);
+      guard.settle?.(ctx, outcome);
+    }
+  };
+  for (let w = 0; w < 5; w++) round({ status: 200, upstreamMs: 40, error: null }, 200);
+  assert.equal(Math.round(describe()[0].noload_ms), 40);
+  // Half the answers are instant aborts: the estimate and the limit stay put.
+  const limit = describe()[0].limit;
+  for (let w = 0; w < 5; w++) {
+    round({ status: 503, upstreamMs: 0, error: 'fault' }, 100);
+    round({ status: 200, upstreamMs: 40, error: null }, 100);
+  }
+  assert.equal(Math.round(describe()[0].noload_ms), 40);
+  assert.ok(describe()[0].limit >= limit, `limit ${describe()[0].limit}`);
+  // Timeouts are the slowest latency there is: the limit comes down.
+  for (let w = 0; w < 10; w++) round({ status: 504, upstreamMs: 1000, error: 'timeout' }, 200);
+  assert.ok(describe()[0].limit < limit / 2, `limit ${describe()[0].limit} after timeouts`);
+});

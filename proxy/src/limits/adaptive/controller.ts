@@ -43,6 +43,8 @@ export class AdaptiveController implements AdaptiveReading, InflightSlot {
   // The open window.
   private windowStart: number;
   private count = 0;
+  /** Exchanges whose latency counts (all but fast failures), and the sum of their latencies. */
+  private timed = 0;
   private sumMs = 0;
   private errors = 0;
   private peak = 0;
@@ -100,8 +102,14 @@ export class AdaptiveController implements AdaptiveReading, InflightSlot {
   finish(latencyMs: number, isError: boolean): void {
     if (this.inflight > 0) this.inflight--;
     this.count++;
-    this.sumMs += latencyMs;
     if (isError) this.errors++;
+    // A failure answered faster than the no-load latency (a refused connection, an instant 5xx, a
+    // drill's abort) says nothing about queueing: it would only drag the latency down. Slow
+    // failures (timeouts) are latency like any other.
+    if (!isError || latencyMs >= this.noload.ms) {
+      this.timed++;
+      this.sumMs += latencyMs;
+    }
     const now = this.clock.now();
     const elapsed = now - this.windowStart;
     const windowMs = Math.max(MIN_WINDOW_MS, WINDOW_NOLOADS * this.noload.ms);
@@ -113,7 +121,7 @@ export class AdaptiveController implements AdaptiveReading, InflightSlot {
   private closeWindow(now: number, elapsed: number): void {
     const s = this.summary;
     s.count = this.count;
-    s.meanMs = this.sumMs / this.count;
+    s.meanMs = this.timed === 0 ? 0 : this.sumMs / this.timed;
     s.errors = this.errors;
     s.peakInflight = this.peak;
     s.refused = this.refused;
@@ -137,6 +145,7 @@ export class AdaptiveController implements AdaptiveReading, InflightSlot {
     }
     this.windowStart = now;
     this.count = 0;
+    this.timed = 0;
     this.sumMs = 0;
     this.errors = 0;
     this.peak = this.inflight;

@@ -16,7 +16,9 @@ const MIN_GROWTH_SHARE = 0.1;
 export function gradientAlgorithm(tolerance: number): LimitAlgorithm {
   return {
     next(estimate: number, window: WindowSummary, noloadMs: number): number {
-      const ratio = window.meanMs > 0 ? (tolerance * noloadMs) / window.meanMs : tolerance;
+      // Nothing but fast failures: no latency to judge by (AIMD backs off on the errors).
+      if (!(window.meanMs > 0)) return estimate;
+      const ratio = (tolerance * noloadMs) / window.meanMs;
       if (ratio >= 1) {
         if (window.peakInflight * 2 < estimate) return estimate;
         const share = Math.min(1, Math.max(MIN_GROWTH_SHARE, (ratio - 1) / FULL_GROWTH_HEADROOM));

@@ -5,7 +5,7 @@
 export interface WindowSummary {
   /** Exchanges that ended in the window. */
   readonly count: number;
-  /** Their mean latency (to response headers), ms. */
+  /** Their mean latency (to response headers), ms; fast failures left out; 0 when none is left. */
   readonly meanMs: number;
   /** How many of them were errors (5xx, timeouts, connection failures). */
   readonly errors: number;
