@@ -7,7 +7,7 @@
 // metric, and no label value is a member id, an unregistered account name or a raw path.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -34,6 +34,9 @@ const SPEC_METRICS = [
   'sluice_store_up',
   'sluice_global_admitted_ratio',
   'sluice_shadow_rejections_total',
+  'sluice_adaptive_limit',
+  'sluice_adaptive_inflight',
+  'sluice_adaptive_min_rtt_seconds',
 ] as const;
 
 const ACCOUNTS = ['order-center', 'booking-app', 'campaign'];
@@ -42,8 +45,10 @@ const HOT_ID = '31337';
 /**
  * Rules giving every metric samples: a 200/s global cap the flood overruns (order shed), a hot-key
  * rule per member id, a shadow hot-key rule per client address (all traffic comes from one), a
- * marketing account with a small quota and routes, an order account with routes, and a degrade
- * rule that stays open for the whole test once the failing primary trips it.
+ * marketing account with a small quota and routes, an order account with routes, a degrade
+ * rule that stays open for the whole test once the failing primary trips it, and (adaptive.yaml)
+ * an adaptive limit pinned at 2 on backup, where order traffic fails over: its concurrent flood
+ * is shed as overloaded and the limit sits at min_limit; later the same rule in shadow mode.
  */
 function rules(ports: { primary: number; marketing: number; backup: number }): string {
   return `${clusterSections(ports)}callers:
@@ -62,6 +67,11 @@ degrade:
   - { name: primary-errors, cluster: primary, kind: error_ratio, threshold: 0.5, window: 1s, min_requests: 5, open_for: 2m, action: failover }
   - { name: marketing-slow, cluster: marketing, kind: rt, threshold: 500ms, window: 1s, min_requests: 20, open_for: 10s, action: reject }
 `;
+}
+
+/** adaptive.yaml: the adaptive limit on backup, enforcing or in shadow mode. */
+function adaptiveRules(shadow: boolean): string {
+  return `limits:\n  adaptive:\n    - { cluster: backup, initial_limit: 2, min_limit: 2, max_limit: 2, shadow: ${shadow} }\n`;
 }
 
 interface Traffic {
@@ -167,7 +177,7 @@ function withoutThreshold(expr: string): string {
 }
 
 /** Alerts whose condition the traffic makes true: the full expression must answer. */
-const FIRING = new Set(['SluiceBreakerOpenLong', 'SluiceRulesReloadFailing', 'SluiceOrderClassShed']);
+const FIRING = new Set(['SluiceBreakerOpenLong', 'SluiceRulesReloadFailing', 'SluiceOrderClassShed', 'SluiceAdaptiveLimitAtMin']);
 
 /** Every label value a sluice_* series may carry: bounded sets from the rules and the code. */
 function allowedLabel(name: string, value: string): boolean {
@@ -219,6 +229,7 @@ test('a real Prometheus scraping a real sidecar answers every dashboard query an
   clusters.push(primary, marketing, backup);
   dir = await mkdtemp(join(tmpdir(), 'sluice-prometheus-e2e-'));
   await writeFile(join(dir, 'rules.yaml'), rules({ primary: primary.port, marketing: marketing.port, backup: backup.port }));
+  await writeFile(join(dir, 'adaptive.yaml'), adaptiveRules(false));
   const side = (sidecar = await startSidecar(dir, { env: { SLUICE_ACCESS_LOG_SAMPLE: '' } }));
   const prom = (prometheus = await startPrometheus({ targets: [`127.0.0.1:${side.adminPort}`] }));
 
@@ -274,6 +285,23 @@ test('a real Prometheus scraping a real sidecar answers every dashboard query an
   await waitFor(async () => (await sample('sluice_rules_reloads_total', { result: 'success' })) === 2, {
     timeoutMs: 5000,
     message: 'the rules to load again',
+  });
+  // The order flood on backup is shed by the adaptive limit; then the rule goes to shadow mode
+  // (its learned state kept) and only counts what it would refuse.
+  await waitFor(async () => ((await sample('sluice_rejections_total', { account: 'booking-app', reason: 'overloaded' })) ?? 0) > 0, {
+    timeoutMs: 10_000,
+    message: 'the adaptive limit on backup to shed',
+  });
+  const aside = join(dir, '.adaptive.yaml.next');
+  await writeFile(aside, adaptiveRules(true));
+  await rename(aside, join(dir, 'adaptive.yaml'));
+  await waitFor(async () => (await sample('sluice_rules_reloads_total', { result: 'success' })) === 3, {
+    timeoutMs: 5000,
+    message: 'the shadow adaptive rule to load',
+  });
+  await waitFor(async () => ((await sample('sluice_shadow_rejections_total', { account: 'booking-app', reason: 'overloaded' })) ?? 0) > 0, {
+    timeoutMs: 10_000,
+    message: 'the shadow adaptive limit to count',
   });
   // The gauge of distinct member ids held is refreshed every 1024 checks and on reads of
   // /admin/hotkeys; the table forgets ids whose rate interval has passed, so it is read while
