@@ -64,39 +64,44 @@ export function adaptiveIdentity(rule: AdaptiveRules): string {
   return `adaptive:${rule.cluster}:${rule.algorithm}:${rule.initialLimit}:${rule.minLimit}:${rule.maxLimit}:${rule.tolerance}`;
 }
 
+/** One limited cluster: its rule, its controller, and the classes sharing it in priority order. */
+interface Limited {
+  readonly rule: AdaptiveRules;
+  readonly controller: AdaptiveController;
+  readonly classes: string[];
+}
+
+/** The class's share of L: the class at position k of n gets 1 − reserve × k / (n − 1). */
+function shareOf(limited: Limited, className: string): number {
+  const n = limited.classes.length;
+  const k = limited.classes.indexOf(className);
+  return n <= 1 || k < 0 ? 1 : 1 - (limited.rule.reserve * k) / (n - 1);
+}
+
 export function buildAdaptiveGuard(rules: Rules, deps: AdaptiveGuardDeps): AdaptiveGuard | null {
   if (rules.limits.adaptive.length === 0) return null;
   const table = compileRoutes(rules, deps.switchMap ?? rules.switch);
+  const limited = new Map<string, Limited>();
   const controllers = new Map<string, AdaptiveController>();
-  const sharing = new Map<string, string[]>();
-  const byRule = new Map<string, AdaptiveRules>();
   for (const rule of rules.limits.adaptive) {
-    controllers.set(rule.cluster, deps.registry.get(adaptiveIdentity(rule), () => new AdaptiveController(rule, deps.clock)));
-    byRule.set(rule.cluster, rule);
-    sharing.set(rule.cluster, []);
+    const controller = deps.registry.get(adaptiveIdentity(rule), () => new AdaptiveController(rule, deps.clock));
+    limited.set(rule.cluster, { rule, controller, classes: [] });
+    controllers.set(rule.cluster, controller);
   }
   // Classes in priority order (rules.classes is), each on the limited clusters it can reach.
   for (const klass of rules.classes) {
     const route = table.routes.get(klass.name);
     if (route === undefined) continue;
     for (const cluster of route.failover === null ? [route.primary] : [route.primary, route.failover]) {
-      sharing.get(cluster)?.push(klass.name);
+      limited.get(cluster)?.classes.push(klass.name);
     }
   }
-  const shareOf = (cluster: string, className: string): number => {
-    const names = sharing.get(cluster) ?? [];
-    const rule = byRule.get(cluster) as AdaptiveRules;
-    const n = names.length;
-    const k = names.indexOf(className);
-    return n <= 1 || k < 0 ? 1 : 1 - (rule.reserve * k) / (n - 1);
-  };
   const gates = new Map<string, readonly Gate[]>();
   for (const klass of rules.classes) {
     const list: Gate[] = [];
-    for (const [cluster, names] of sharing) {
-      if (!names.includes(klass.name)) continue;
-      const rule = byRule.get(cluster) as AdaptiveRules;
-      list.push(Object.freeze({ cluster, controller: controllers.get(cluster) as AdaptiveController, share: shareOf(cluster, klass.name), shadow: rule.shadow }));
+    for (const [cluster, entry] of limited) {
+      if (!entry.classes.includes(klass.name)) continue;
+      list.push(Object.freeze({ cluster, controller: entry.controller, share: shareOf(entry, klass.name), shadow: entry.rule.shadow }));
     }
     gates.set(klass.name, Object.freeze(list));
   }
@@ -143,8 +148,8 @@ export function buildAdaptiveGuard(rules: Rules, deps: AdaptiveGuardDeps): Adapt
     guard,
     controllers,
     describe(): ClusterAdaptiveView[] {
-      return rules.limits.adaptive.map((rule) => {
-        const c = controllers.get(rule.cluster) as AdaptiveController;
+      return [...limited.values()].map((entry) => {
+        const { rule, controller: c } = entry;
         return {
           cluster: rule.cluster,
           algorithm: rule.algorithm,
@@ -155,8 +160,8 @@ export function buildAdaptiveGuard(rules: Rules, deps: AdaptiveGuardDeps): Adapt
           max_limit: rule.maxLimit,
           tolerance: rule.tolerance,
           shadow: rule.shadow,
-          classes: (sharing.get(rule.cluster) ?? []).map((name) => {
-            const share = shareOf(rule.cluster, name);
+          classes: entry.classes.map((name) => {
+            const share = shareOf(entry, name);
             return { class: name, share, admitted_below: Math.round(c.limit * share * 100) / 100 };
           }),
         };
