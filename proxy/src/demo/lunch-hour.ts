@@ -5,10 +5,11 @@
 // class stops at 1 − reserve of the limit), so order flow keeps its latency instead of waiting
 // in the member service's queue. The demo's rules copy gets what the phase needs, each addition
 // shown as a note.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isMap, isSeq, type Document } from 'yaml';
 import type { Rules } from '../rules/types.ts';
 import type { MemberService } from './member-service.ts';
-import type { Phase } from './phases.ts';
+import type { Phase, PhaseControl } from './phases.ts';
 import type { StreamSpec } from './traffic.ts';
 
 /**
@@ -100,5 +101,28 @@ export function lunchHourPhase(rules: Rules, orderStreams: readonly StreamSpec[]
           'so order flow keeps its latency.'),
     seconds: 10,
     streams: [...orderStreams, batchExport],
+    script: showLimit,
   };
+}
+
+interface AdaptiveView {
+  readonly cluster: string;
+  readonly limit: number;
+  readonly inflight: number;
+  readonly noload_ms: number;
+  readonly classes: readonly { readonly class: string; readonly admitted_below: number }[];
+}
+
+/** Midway through the surge, what the limit on primary learned (GET /admin/adaptive), as an event. */
+async function showLimit(control: PhaseControl): Promise<void> {
+  await sleep(control.durationMs * 0.6, undefined, { signal: control.signal }).catch(() => undefined);
+  if (control.signal.aborted) return;
+  const res = await fetch(`${control.adminUrl}/admin/adaptive`, { signal: control.signal }).catch(() => null);
+  if (res === null || !res.ok) return;
+  const view = ((await res.json()) as { clusters: AdaptiveView[] }).clusters.find((c) => c.cluster === 'primary');
+  if (view === undefined) return;
+  const shares = view.classes.map((c) => `${c.class} below ${c.admitted_below}`).join(', ');
+  control.event(
+    `adaptive limit on primary: L ${view.limit}, ${view.inflight} in flight, no-load latency ${view.noload_ms} ms; admitted while in flight is ${shares}`,
+  );
 }

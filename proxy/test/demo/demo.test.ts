@@ -106,6 +106,7 @@ test('sluice demo runs its phases, shows why requests were refused, and ends by 
   assert.match(row(lunch, 'loyalty-export').rest, /overloaded \d+/, lunch);
   assert.ok(row(lunch, 'loyalty-export').primary > 0, `the lower class is shed, not starved:\n${lunch}`);
   assert.ok(row(lunch, 'order-center').primary > 0, lunch);
+  assert.match(lunch, /adaptive limit on primary: L \d+, \d+ in flight, no-load latency [\d.]+ ms; admitted while in flight is order below [\d.]+, batch below [\d.]+/, lunch);
 
   assert.match(output, /Summary: tour complete/);
   assert.match(output, /http:\/\/127\.0\.0\.1:\d+\/metrics/);
