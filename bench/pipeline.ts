@@ -48,7 +48,7 @@ const rules: Rules = {
     { name: 'marketing', priority: 1, cluster: 'marketing', failover: null, maxShare: 0.3 },
   ],
   switch: new Map(),
-  callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts },
+  callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts, identity: [{ kind: 'ip' }] },
   limits: {
     global: { rate: rate(10_000_000), scope: 'instance', shadow: false },
     hotKeys: [

@@ -21,6 +21,8 @@ import type { StateRegistry } from './state-registry.ts';
 import type { CounterStore } from './store/store.ts';
 import { clusterIdentity, UpstreamCluster } from './upstream/cluster.ts';
 import type { SwitchState } from './upstream/switch-state.ts';
+import { compileMirrors } from './upstream/mirror.ts';
+import type { MismatchLog } from './upstream/mirror-state.ts';
 
 export interface CompileDeps {
   readonly metrics: Metrics;
@@ -34,6 +36,8 @@ export interface CompileDeps {
   readonly onEndpointHealth?: (cluster: string, endpoint: string, healthy: boolean) => void;
   /** Drills started through the admin API, added to the rules' own. */
   readonly faults?: FaultState;
+  /** A mirror mismatch sample for the control log (at most one per mirror per second). */
+  readonly onMirrorMismatch?: MismatchLog;
 }
 
 /** The rules' drills and the admin ones, without those already ended. */
@@ -117,6 +121,7 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       switchMap,
       classMetrics,
       requests: new RequestCounters(metrics.requests),
+      mirrors: compileMirrors(rules.mirrors, { counter: metrics.mirrorRequests, registry, clusters, log: deps.onMirrorMismatch ?? null }),
       warnings: routing.warnings,
     };
     registry.commit();

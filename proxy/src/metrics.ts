@@ -40,11 +40,14 @@ export class Metrics {
   readonly adaptiveMinLimit: Gauge<'cluster'>;
   /** The adaptive limits of the policy in force, by cluster (set at each compile). */
   private adaptiveSources: ReadonlyMap<string, AdaptiveGaugeSource> = new Map();
+  readonly accountIdentities: Gauge<'account'>;
   readonly endpointHealthy: Gauge<'cluster' | 'endpoint'>;
   readonly retries: HotCounter;
   readonly faultsInjected: HotCounter;
   /** The endpoints of the clusters in force; set by the sidecar once it has a policy source. */
   endpointStates: () => Iterable<EndpointHealthState> = () => [];
+  readonly splitRequests: HotCounter;
+  readonly mirrorRequests: HotCounter;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -155,6 +158,12 @@ export class Metrics {
     );
     // The floor the limit cannot go below: "pinned at min_limit" is limit <= this.
     this.adaptiveMinLimit = adaptiveGauge('sluice_adaptive_min_limit', 'min_limit of the adaptive limit per cluster.', (s) => s.minLimit);
+    this.accountIdentities = new Gauge({
+      name: 'sluice_account_identities',
+      help: 'Distinct calling identities (callers.identity) seen today per caller account (fleet-wide with a shared store).',
+      labelNames: ['account'] as const,
+      registers,
+    });
     const endpointStates = (): Iterable<EndpointHealthState> => this.endpointStates();
     const endpointHealthy: Gauge<'cluster' | 'endpoint'> = new Gauge({
       name: 'sluice_endpoint_healthy',
@@ -178,6 +187,18 @@ export class Metrics {
       name: 'sluice_faults_injected_total',
       help: 'Faults injected by chaos drills, by drill name and kind (delay, abort).',
       labelNames: ['fault', 'kind'] as const,
+      registers,
+    });
+    this.splitRequests = new HotCounter({
+      name: 'sluice_split_requests_total',
+      help: "Requests of a class with a split, by the cluster the split chose (the class's own or the split target).",
+      labelNames: ['class', 'cluster'] as const,
+      registers,
+    });
+    this.mirrorRequests = new HotCounter({
+      name: 'sluice_mirror_requests_total',
+      help: 'Mirrored copies by result: match, mismatch (answers differ), error (either side failed), dropped (max_in_flight).',
+      labelNames: ['mirror', 'result'] as const,
       registers,
     });
     // Both results exported at 0 from the start: the first failure must be an increase (alerts

@@ -7,6 +7,7 @@ import type { Guard, SettlingGuard } from './guards/guard.ts';
 import type { RequestCounters } from './request-counters.ts';
 import type { Rules } from './rules/types.ts';
 import type { UpstreamCluster } from './upstream/cluster.ts';
+import type { MirrorTable } from './upstream/mirror.ts';
 
 /** Metric children for one class, resolved at compile time. */
 export interface ClassMetrics {
@@ -32,6 +33,8 @@ export interface Policy {
   readonly classMetrics: ReadonlyMap<string, ClassMetrics>;
   /** sluice_requests_total, by account, class, cluster and status code. */
   readonly requests: RequestCounters;
+  /** The mirrors by cluster copied from, or null when none are configured. */
+  readonly mirrors: MirrorTable | null;
   /** Switch entries that could not be applied (unknown cluster, or would break isolation). */
   readonly warnings: readonly string[];
 }

@@ -56,6 +56,19 @@ export function latencyOf(ctx: RequestContext, outcome: Outcome): number {
 export const UPGRADED: Outcome = Object.freeze({ status: 101, upstreamMs: 0, error: null });
 
 /**
+ * A listener on the answer relayed to the caller (a mirror comparing it with its copy's). It only
+ * observes: the exchange writes to the caller exactly as without it.
+ */
+export interface ResponseTap {
+  /** The upstream's response head, before it is relayed. */
+  onAnswerStart(status: number, contentType: string): void;
+  /** A body chunk, once handed to the caller's socket (the tap must not modify it). */
+  onAnswerData(chunk: Buffer): void;
+  /** The exchange finished (complete, failed, or the caller left): exactly once. */
+  onAnswerDone(outcome: Outcome): void;
+}
+
+/**
  * A place an admitted request holds while it is in flight (an adaptive limit's slot), given back
  * once: `finish` with what its exchange measured, or `cancel` when it tells nothing.
  */
@@ -101,6 +114,8 @@ export class RequestContext {
    * cleared once its outcome is settled.
    */
   policy: Policy | null;
+  /** Set when a mirror copies this request: the forward exchange reports the answer to it. */
+  tap: ResponseTap | null;
 
   constructor(req: IncomingMessage, url: string, path: string, query: string, startedAt: number) {
     this.req = req;
@@ -119,5 +134,6 @@ export class RequestContext {
     this.injectedMs = 0;
     this.slot = null;
     this.policy = null;
+    this.tap = null;
   }
 }

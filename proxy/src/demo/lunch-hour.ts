@@ -99,7 +99,7 @@ export function lunchHourPhase(rules: Rules, orderStreams: readonly StreamSpec[]
         ? 'is not configured on primary, so everyone waits in the queue.'
         : `on primary sheds the excess at once with 503 overloaded, ${lowest} first (it stops at ${Math.round(share * 100)}% of the limit), ` +
           'so order flow keeps its latency.'),
-    seconds: 10,
+    seconds: 8,
     streams: [...orderStreams, batchExport],
     script: showLimit,
   };

@@ -88,6 +88,8 @@ export interface AccountTable {
   readonly anyRoutes: boolean;
   /** Some account has a quota. */
   readonly anyQuota: boolean;
+  /** Usage of every account, and of the names unregistered callers sent. */
+  readonly usage: UsageRegistry;
 }
 
 export interface AccountTableDeps {
@@ -135,7 +137,7 @@ export function buildAccountTable(rules: Rules, deps: AccountTableDeps): Account
       metrics: deps.metrics,
     });
   }
-  return { byId, unknown, anyRoutes, anyQuota };
+  return { byId, unknown, anyRoutes, anyQuota, usage: deps.usage };
 }
 
 /**

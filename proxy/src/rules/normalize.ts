@@ -5,6 +5,7 @@
 import type {
   AccountRules,
   AdaptiveRules,
+  IdentitySource,
   BalanceKind,
   ClassRules,
   ClusterRules,
@@ -13,6 +14,7 @@ import type {
   DegradeRules,
   FaultRules,
   HotKeyRules,
+  MirrorRules,
   Rate,
   Rules,
   StoreKind,
@@ -36,6 +38,7 @@ export const DEFAULTS = {
   auth: 'key',
   unknown: 'reject',
   enforceRoutes: false,
+  identity: ['header:x-client-app', 'ip'],
   burst: 0,
   globalScope: 'fleet',
   track: 100_000,
@@ -61,6 +64,9 @@ export const DEFAULTS = {
   retryBudget: 0.2,
   traceSample: 0.01,
   traceServiceName: 'sluice',
+  mirrorPercent: 100,
+  mirrorMethods: ['GET', 'HEAD'],
+  maxInFlight: 64,
 } as const;
 
 interface RawDocument {
@@ -73,7 +79,10 @@ interface RawDocument {
     instances?: number;
   } | null;
   clusters?: Record<string, RawCluster> | null;
-  classes?: Record<string, { cluster: string; failover?: string; max_share?: number }> | null;
+  classes?: Record<
+    string,
+    { cluster: string; failover?: string; max_share?: number; split?: { to: string; percent: number; sticky?: string } }
+  > | null;
   switch?: Record<string, string> | null;
   callers?: {
     auth?: 'key' | 'trust';
@@ -81,6 +90,7 @@ interface RawDocument {
     unknown_quota?: string;
     enforce_routes?: boolean;
     accounts?: RawAccount[] | null;
+    identity?: string[];
   } | null;
   limits?: {
     global?: { rate: string; scope?: 'fleet' | 'instance'; shadow?: boolean };
@@ -90,6 +100,7 @@ interface RawDocument {
   degrade?: RawDegrade[] | null;
   tracing?: { otlp: string; sample?: number; service_name?: string } | null;
   faults?: RawFault[] | null;
+  mirrors?: RawMirror[] | null;
 }
 
 /** A fault entry as written (rules files, or the JSON posted to /admin/faults). */
@@ -113,6 +124,16 @@ interface RawCluster {
   balance?: BalanceKind;
   health_check?: { path?: string; interval?: string; timeout?: string; unhealthy?: number; healthy?: number };
   retry?: { attempts?: number; on?: (string | number)[]; budget?: number };
+}
+
+interface RawMirror {
+  name: string;
+  from: string;
+  to: string;
+  percent?: number;
+  methods?: string[];
+  compare?: { ignore?: string[] };
+  max_in_flight?: number;
 }
 
 interface RawAccount {
@@ -187,6 +208,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
     cluster: raw.cluster,
     failover: (raw.failover ?? DEFAULTS.failover) === 'none' ? null : (raw.failover as string),
     maxShare: raw.max_share ?? DEFAULTS.maxShare,
+    split: raw.split === undefined ? null : { to: raw.split.to, percent: raw.split.percent, sticky: raw.split.sticky ?? null },
   }));
 
   return {
@@ -212,6 +234,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       unknownQuota: callers.unknown_quota === undefined ? null : rate(callers.unknown_quota),
       enforceRoutes: callers.enforce_routes ?? DEFAULTS.enforceRoutes,
       accounts: (callers.accounts ?? []).map(normalizeAccount),
+      identity: (callers.identity ?? DEFAULTS.identity).map(identitySource),
     },
     limits: {
       global:
@@ -234,6 +257,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
             sample: doc.tracing.sample ?? DEFAULTS.traceSample,
             serviceName: doc.tracing.service_name ?? DEFAULTS.traceServiceName,
           },
+    mirrors: (doc.mirrors ?? []).map(normalizeMirror),
     faults: (doc.faults ?? []).map((raw) => normalizeFault(raw, raw.until === undefined ? null : Date.parse(raw.until))),
   };
 }
@@ -337,6 +361,18 @@ function normalizeDegrade(raw: RawDegrade): DegradeRules {
   };
 }
 
+function normalizeMirror(raw: RawMirror): MirrorRules {
+  return {
+    name: raw.name,
+    from: raw.from,
+    to: raw.to,
+    percent: raw.percent ?? DEFAULTS.mirrorPercent,
+    methods: raw.methods ?? DEFAULTS.mirrorMethods,
+    ignore: raw.compare?.ignore ?? [],
+    maxInFlight: raw.max_in_flight ?? DEFAULTS.maxInFlight,
+  };
+}
+
 function rate(text: string): Rate {
   const parsed = parseRate(text);
   if (parsed === null) throw new Error(`not a rate: ${text}`);
@@ -347,4 +383,9 @@ function duration(text: string): number {
   const parsed = parseDuration(text);
   if (parsed === null) throw new Error(`not a duration: ${text}`);
   return parsed;
+}
+
+/** `header:NAME` (the name lower-cased, as Node presents headers) or `ip`. */
+function identitySource(text: string): IdentitySource {
+  return text === 'ip' ? { kind: 'ip' } : { kind: 'header', name: text.slice('header:'.length).toLowerCase() };
 }

@@ -4,6 +4,7 @@
 
 import { parseHotKeySpec } from './hot-key-spec.ts';
 import { isPlainObject } from './merge.ts';
+import { checkMirrors, checkSplits } from './migration-semantics.ts';
 import type { Origins } from './origins.ts';
 import { formatPosition, type KeyPath, type Problem } from './problems.ts';
 import { parseRoutePattern } from './route-pattern.ts';
@@ -130,6 +131,17 @@ export function checkSemantics(doc: Record<string, unknown>, origins: Origins): 
     if (typeof fault.class === 'string' && !isClass(fault.class)) report([...at, 'class'], `unknown class '${fault.class}'${classHint}`);
     if (typeof fault.until === 'string' && Number.isNaN(Date.parse(fault.until))) report([...at, 'until'], 'is not a valid time');
   });
+
+  const mirrorNames = new Unique(origins, report, 'mirror name');
+  const migration = {
+    classes,
+    isCluster,
+    clusterHint,
+    report,
+    uniqueMirrorName: (name: string, path: KeyPath) => mirrorNames.check(name, path),
+  };
+  checkSplits(migration);
+  checkMirrors(doc.mirrors, migration);
 
   return problems;
 }

@@ -71,6 +71,31 @@ export interface ClassRules {
   /** Cluster name, or null for `failover: none`. */
   readonly failover: string | null;
   readonly maxShare: number;
+  /**
+   * A share of the class's requests sent to another cluster, or null. Optional so rules built by
+   * hand (tests, benches) need not name it; normalize always sets it.
+   */
+  readonly split?: SplitRules | null;
+}
+
+export interface SplitRules {
+  readonly to: string;
+  /** 0..100. */
+  readonly percent: number;
+  /** Hot-key syntax (`path:/members/{id}`, `query:NAME`, `header:NAME`, `ip`), or null for no stickiness. */
+  readonly sticky: string | null;
+}
+
+export interface MirrorRules {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  /** 0..100. */
+  readonly percent: number;
+  readonly methods: readonly string[];
+  /** JSON Pointer paths left out of the comparison. */
+  readonly ignore: readonly string[];
+  readonly maxInFlight: number;
 }
 
 export interface AccountRules {
@@ -93,7 +118,12 @@ export interface CallerRules {
   readonly unknownQuota: Rate | null;
   readonly enforceRoutes: boolean;
   readonly accounts: readonly AccountRules[];
+  /** Where the caller ledger reads the calling identity, first present wins. */
+  readonly identity: readonly IdentitySource[];
 }
+
+/** A calling identity source: a request header (lower-cased name) or the client address. */
+export type IdentitySource = { readonly kind: 'header'; readonly name: string } | { readonly kind: 'ip' };
 
 export interface GlobalLimitRules {
   readonly rate: Rate;
@@ -182,6 +212,8 @@ export interface Rules {
   readonly degrade: readonly DegradeRules[];
   readonly faults: readonly FaultRules[];
   readonly tracing: TracingRules | null;
+  /** Optional for rules built by hand; normalize always sets it. */
+  readonly mirrors?: readonly MirrorRules[];
 }
 
 /** What a load of the rules files produced. */

@@ -36,6 +36,9 @@ function recordTraffic(metrics: Metrics): void {
   metrics.storeUp.set(0);
   metrics.globalAdmittedRatio.labels('order').set(0.55);
   metrics.globalAdmittedRatio.labels('marketing').set(0.3);
+  // A shared account (a new identity: no history yet) and an unused one.
+  metrics.accountIdentities.labels('promo').set(2);
+  metrics.accountIdentities.labels('idle').set(0);
   metrics.retries.labels('primary', 'sent').inc(3);
   metrics.retries.labels('primary', 'budget_exhausted').inc();
   metrics.faultsInjected.labels('primary-slow-drill', 'delay').inc(5);
@@ -43,6 +46,11 @@ function recordTraffic(metrics: Metrics): void {
     { cluster: 'primary', endpoint: 'http://10.0.0.1:8080', healthy: true },
     { cluster: 'primary', endpoint: 'http://10.0.0.2:8080', healthy: false },
   ];
+  metrics.splitRequests.labels('order', 'primary').inc(18);
+  metrics.splitRequests.labels('order', 'mysql-new').inc(2);
+  metrics.mirrorRequests.labels('mysql-check', 'match').inc(9);
+  metrics.mirrorRequests.labels('mysql-check', 'mismatch').inc(1);
+  metrics.mirrorRequests.labels('mysql-check', 'dropped').inc(1);
   // An adaptive limit on its floor, shedding the order class too.
   metrics.showAdaptive(new Map([['primary', { limit: 4, inflight: 4, noloadMs: 20, minLimit: 4 }]]));
   metrics.rejections.labels('order-center', 'order', 'overloaded').inc(200);

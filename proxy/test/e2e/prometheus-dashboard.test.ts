@@ -34,6 +34,8 @@ const SPEC_METRICS = [
   'sluice_store_up',
   'sluice_global_admitted_ratio',
   'sluice_shadow_rejections_total',
+  'sluice_split_requests_total',
+  'sluice_mirror_requests_total',
   'sluice_adaptive_limit',
   'sluice_adaptive_inflight',
   'sluice_adaptive_min_rtt_seconds',
@@ -46,12 +48,17 @@ const HOT_ID = '31337';
  * Rules giving every metric samples: a 200/s global cap the flood overruns (order shed), a hot-key
  * rule per member id, a shadow hot-key rule per client address (all traffic comes from one), a
  * marketing account with a small quota and routes, an order account with routes, a degrade
- * rule that stays open for the whole test once the failing primary trips it, and (adaptive.yaml)
+ * rule that stays open for the whole test once the failing primary trips it, a sticky split of
+ * the order class, a mirror of the marketing cluster (whose copies all differ), and (adaptive.yaml)
  * an adaptive limit pinned at 2 on backup, where order traffic fails over: its concurrent flood
  * is shed as overloaded and the limit sits at min_limit; later the same rule in shadow mode.
  */
 function rules(ports: { primary: number; marketing: number; backup: number }): string {
-  return `${clusterSections(ports)}callers:
+  const sections = clusterSections(ports).replace(
+    '{ cluster: primary, failover: backup }',
+    '{ cluster: primary, failover: backup, split: { to: backup, percent: 10, sticky: "path:/members/{id}" } }',
+  );
+  return `${sections}callers:
   auth: trust
   unknown: reject
   accounts:
@@ -66,6 +73,8 @@ limits:
 degrade:
   - { name: primary-errors, cluster: primary, kind: error_ratio, threshold: 0.5, window: 1s, min_requests: 5, open_for: 2m, action: failover }
   - { name: marketing-slow, cluster: marketing, kind: rt, threshold: 500ms, window: 1s, min_requests: 20, open_for: 10s, action: reject }
+mirrors:
+  - { name: backup-check, from: marketing, to: backup }
 `;
 }
 
@@ -197,7 +206,9 @@ function allowedLabel(name: string, value: string): boolean {
     case 'rule':
       return ['member-id', 'client-ip'].includes(value);
     case 'result':
-      return value === 'success' || value === 'failure';
+      return ['success', 'failure', 'match', 'mismatch', 'error', 'dropped'].includes(value);
+    case 'mirror':
+      return value === 'backup-check';
     case 'version':
       return /^[0-9a-f]{12}$/.test(value);
     case 'le':

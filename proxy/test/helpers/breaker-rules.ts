@@ -48,7 +48,7 @@ export function breakerRules(
     ]),
     classes: options.classes ?? [ORDER, MARKETING],
     switch: new Map(Object.entries(options.switch ?? {})),
-    callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [] },
+    callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [], identity: [{ kind: 'ip' }] },
     limits: { global: null, hotKeys: [], adaptive: [] },
     degrade: options.degrade ?? [],
     faults: [],

@@ -72,6 +72,7 @@ export function makeRules(over: RulesOverrides = {}): Rules {
       unknownQuota: null,
       enforceRoutes: false,
       accounts: over.accounts ?? [account({ id: 'order-center' })],
+      identity: [{ kind: 'header', name: 'x-client-app' }, { kind: 'ip' }],
       ...over.callers,
     },
     limits: { global: over.global ?? null, hotKeys: over.hotKeys ?? [], adaptive: over.adaptive ?? [] },
