@@ -168,7 +168,11 @@ const ADAPTIVE_SECTION: Section = {
       min: 0,
       overrides: [dashedByRegex('^shadow ')],
       w: 6,
-    }/** Mismatch ratio above which the alert SluiceMirrorMismatchHigh fires (after 5 minutes). */
+    },
+  ],
+};
+
+/** Mismatch ratio above which the alert SluiceMirrorMismatchHigh fires (after 5 minutes). */
 const MIRROR_MISMATCH_BUDGET = 0.01;
 
 /** Migration cut-over (README): where a split sends each class, and how mirrored answers compare. */
@@ -450,8 +454,7 @@ const SECTIONS: readonly Section[] = [
     ],
   },
   ADAPTIVE_SECTION,
-
-  ]  MIGRATION_SECTION,
+  MIGRATION_SECTION,
   {
     title: 'Rules and store',
     panels: [
