@@ -47,7 +47,7 @@ ${adaptive}`;
 
 const ADAPTIVE = `limits:
   adaptive:
-    - { cluster: primary, algorithm: gradient, initial_limit: 8, min_limit: 2, max_limit: 200, tolerance: 1.5, reserve: 0.2 }
+    - { cluster: primary, algorithm: gradient, initial_limit: 8, min_limit: 4, max_limit: 200, tolerance: 1.5, reserve: 0.2 }
 `;
 
 interface Running {
@@ -159,7 +159,7 @@ describe('adaptive overload protection against a cluster of fixed capacity (whol
   });
 
   it('refused requests are answered at once: 503 overloaded with Retry-After; /admin/adaptive and the gauges show the limit', async () => {
-    const r = await start(ADAPTIVE.replace('initial_limit: 8, min_limit: 2', 'initial_limit: 2, min_limit: 2').replace('max_limit: 200', 'max_limit: 2'));
+    const r = await start(ADAPTIVE.replace('initial_limit: 8, min_limit: 4', 'initial_limit: 2, min_limit: 2').replace('max_limit: 200', 'max_limit: 2'));
     running.push(r);
     // Two long requests hold the limit (2); the third is refused without waiting.
     await r.upstream.set({ serviceMs: 2000 });
@@ -216,11 +216,14 @@ describe('adaptive overload protection against a cluster of fixed capacity (whol
     const ok = orderAnswers.filter((a) => a.status === 200);
     const latencies = ok.map((a) => a.answeredAt - a.sentAt).sort((a, b) => a - b);
     const success = ok.length / orderAnswers.length;
+    const firstSent = orderAnswers.reduce((m, a) => Math.min(m, a.sentAt), Infinity);
+    const refusedAt = orderAnswers.filter((a) => a.status !== 200).map((a) => Math.round(a.sentAt - firstSent));
     const orderStatuses = new Map<number, number>();
     for (const a of orderAnswers) orderStatuses.set(a.status, (orderStatuses.get(a.status) ?? 0) + 1);
     console.log(
       `order: ${ok.length}/${orderAnswers.length} ok (${(success * 100).toFixed(2)}%, by status ${JSON.stringify(Object.fromEntries(orderStatuses))}), p50 ${percentile(latencies, 0.5).toFixed(0)} ms ` +
-        `p99 ${percentile(latencies, 0.99).toFixed(0)} ms; batch: ${batchOk} ok, ${batchRefused} refused (S = ${classS} ms)`,
+        `p99 ${percentile(latencies, 0.99).toFixed(0)} ms, refused at ${JSON.stringify(refusedAt)} ms; ` +
+        `batch: ${batchOk} ok, ${batchRefused} refused (S = ${classS} ms)`,
     );
     assert.ok(success >= 0.99, `order success ${success}`);
     assert.ok(batchRefused > 0, 'the lower class is shed');
