@@ -28,7 +28,7 @@ function rules(degradeRules: readonly DegradeRules[], split: ClassRules['split']
       { name: 'marketing', priority: 1, cluster: 'marketing', failover: null, maxShare: 0.3 },
     ],
     switch: new Map(),
-    callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [], identity: [{ kind: 'ip' }] },
+    callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, unknownBurst: 0, enforceRoutes: false, accounts: [], identity: [{ kind: 'ip' }] },
     limits: { global: null, hotKeys: [], adaptive: [] },
     degrade: degradeRules,
     faults: [],

@@ -27,7 +27,7 @@ const accounts: AccountRules[] = Array.from({ length: ACCOUNTS }, (_, i) => ({
 }));
 const clock = new ManualClock(0);
 const usage = new UsageRegistry(clock, { wallOffsetMs: Date.UTC(2026, 0, 1) });
-usage.define({ auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts, identity: [{ kind: 'ip' }] });
+usage.define({ auth: 'trust', unknown: 'reject', unknownQuota: null, unknownBurst: 0, enforceRoutes: false, accounts, identity: [{ kind: 'ip' }] });
 const metrics = new Metrics({ defaultMetrics: false });
 const ledger = new Ledger(usage, { identitiesGauge: metrics.accountIdentities });
 const gc = (globalThis as { gc?: () => void }).gc;

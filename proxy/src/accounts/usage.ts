@@ -66,6 +66,7 @@ export class AccountUsage {
   /** Class and quota of an unregistered account (the shared unknown one), else null. */
   className: string | null;
   quotaText: string | null;
+  quotaBurst: number;
   requests: number;
   offScenario: number;
   /** Clock ms of the last request, or -1. */
@@ -92,6 +93,7 @@ export class AccountUsage {
     this.registration = null;
     this.className = null;
     this.quotaText = null;
+    this.quotaBurst = 0;
     this.requests = 0;
     this.offScenario = 0;
     this.lastSeen = -1;
@@ -279,6 +281,7 @@ export class UsageRegistry {
       usage.registration = null;
       usage.className = callers.unknown;
       usage.quotaText = callers.unknownQuota?.text ?? null;
+      usage.quotaBurst = callers.unknownBurst;
       keep.add(UNKNOWN_ACCOUNT);
     }
     for (const id of this.accounts.keys()) if (!keep.has(id)) this.accounts.delete(id);
@@ -324,7 +327,7 @@ function describe(usage: AccountUsage, now: number, wall: number): AccountSnapsh
     scenario: r?.scenario ?? null,
     class: r?.class ?? usage.className,
     quota: r === null ? usage.quotaText : (r.quota?.text ?? null),
-    burst: r?.burst ?? 0,
+    burst: r === null ? usage.quotaBurst : r.burst,
     routes: r?.routes ?? null,
     usage: usage.snapshot(now, wall),
   };

@@ -100,8 +100,8 @@ function adjust(doc: Document, options: DemoRulesOptions, notes: string[]): void
     });
     if (given.length > 0) {
       notes.push(
-        `accounts without a burst get one (${given.join(', ')}): the demo's client sends in small batches, ` +
-          'which a zero-burst quota partly refuses even below its rate',
+        `accounts without a burst get one (${given.join(', ')}): the demo's client sends in batches of up to 10, ` +
+          'more than the default burst (a tenth of a second of the quota) of a small quota',
       );
     }
   }

@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics.ts';
 import type { LimitInfo, Reason } from '../reasons.ts';
 import type { Rate, Rules } from '../rules/types.ts';
 import type { StateRegistry } from '../state-registry.ts';
-import type { BucketSpec } from '../store/store.ts';
+import { bucketSpec, type BucketSpec } from '../store/store.ts';
 import type { CompiledAccountRef, RequestContext } from './guard.ts';
 import { compileRoutes, type RouteMatcher } from './route-matcher.ts';
 
@@ -130,7 +130,7 @@ export function buildAccountTable(rules: Rules, deps: AccountTableDeps): Account
       id: UNKNOWN_ACCOUNT,
       className: callers.unknown,
       keyHash: null,
-      quota: quota === null ? null : quotaBucket(deps.registry, UNKNOWN_ACCOUNT, quota, 0),
+      quota: quota === null ? null : quotaBucket(deps.registry, UNKNOWN_ACCOUNT, quota, callers.unknownBurst),
       quotaLimit: quota === null ? null : limitInfo('account', quota),
       routes: null,
       usage: deps.usage.of(UNKNOWN_ACCOUNT),
@@ -146,7 +146,7 @@ export function buildAccountTable(rules: Rules, deps: AccountTableDeps): Account
  */
 export function quotaBucket(registry: StateRegistry, id: string, quota: Rate, burst: number): readonly BucketSpec[] {
   const identity = `quota:${id}:${quota.perSecond}:${burst}`;
-  return registry.get(identity, () => Object.freeze([Object.freeze({ key: identity, perSecond: quota.perSecond, burst })]));
+  return registry.get(identity, () => Object.freeze([bucketSpec(identity, quota.perSecond, burst)]));
 }
 
 /** RateLimit-Policy of a rate: q per second (w=1), or q per minute (w=60) for rates written N/min. */

@@ -21,6 +21,7 @@ import type {
   DegradeKind,
   DegradeAction,
 } from './types.ts';
+import { defaultBurst } from './burst.ts';
 import { parseDuration, parseRate } from './units.ts';
 
 /** Defaults of every optional setting; README's rules reference lists the same values. */
@@ -39,7 +40,6 @@ export const DEFAULTS = {
   unknown: 'reject',
   enforceRoutes: false,
   identity: ['header:x-client-app', 'ip'],
-  burst: 0,
   globalScope: 'fleet',
   track: 100_000,
   window: '1s',
@@ -232,6 +232,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       auth: callers.auth ?? DEFAULTS.auth,
       unknown: callers.unknown ?? DEFAULTS.unknown,
       unknownQuota: callers.unknown_quota === undefined ? null : rate(callers.unknown_quota),
+      unknownBurst: callers.unknown_quota === undefined ? 0 : defaultBurst(rate(callers.unknown_quota).perSecond),
       enforceRoutes: callers.enforce_routes ?? DEFAULTS.enforceRoutes,
       accounts: (callers.accounts ?? []).map(normalizeAccount),
       identity: (callers.identity ?? DEFAULTS.identity).map(identitySource),
@@ -242,6 +243,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
           ? null
           : {
               rate: rate(limits.global.rate),
+              burst: defaultBurst(rate(limits.global.rate).perSecond),
               scope: limits.global.scope ?? DEFAULTS.globalScope,
               shadow: limits.global.shadow ?? DEFAULTS.shadow,
             },
@@ -314,20 +316,25 @@ function normalizeAccount(raw: RawAccount): AccountRules {
     class: raw.class,
     keySha256: raw.key_sha256 ?? null,
     quota: raw.quota === undefined ? null : rate(raw.quota),
-    burst: raw.burst ?? DEFAULTS.burst,
+    burst: raw.burst ?? (raw.quota === undefined ? 0 : defaultBurst(rate(raw.quota).perSecond)),
     routes: raw.routes ?? null,
   };
 }
 
 function normalizeHotKey(raw: RawHotKey): HotKeyRules {
   const overrides = new Map<string, Rate>();
-  for (const [value, text] of Object.entries(raw.overrides ?? {})) overrides.set(value, rate(text));
+  const overrideBursts = new Map<string, number>();
+  for (const [value, text] of Object.entries(raw.overrides ?? {})) {
+    overrides.set(value, rate(text));
+    overrideBursts.set(value, raw.burst ?? defaultBurst(rate(text).perSecond));
+  }
   return {
     name: raw.name,
     key: raw.key,
     rate: rate(raw.rate),
-    burst: raw.burst ?? DEFAULTS.burst,
+    burst: raw.burst ?? defaultBurst(rate(raw.rate).perSecond),
     overrides,
+    overrideBursts,
     track: raw.track ?? DEFAULTS.track,
     shadow: raw.shadow ?? DEFAULTS.shadow,
   };

@@ -287,7 +287,12 @@ const account = {
       description: 'SHA-256 (hex) of the caller key sent in x-caller-key. Needed with callers.auth: key.',
     },
     quota: { ...rate, description: 'Fleet-wide rate for this account (smooth, not fixed windows).' },
-    burst: { type: 'integer', minimum: 0, default: 0, description: 'Extra requests allowed at once above the quota.' },
+    burst: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Extra requests allowed at once above the quota. Default: a tenth of a second of the quota, at least 1 (300/s → 30). 0: strict spacing, two arrivals in the same instant are one too many.',
+    },
     routes: {
       type: 'array',
       items: { type: 'string', pattern: ROUTE_PATTERN },
@@ -311,7 +316,7 @@ const callers = {
       default: 'reject',
       description: "reject: 401 unknown_caller | a class name: unknown callers share one 'unknown' account of that class.",
     },
-    unknown_quota: { ...rate, description: "Quota of the shared 'unknown' account." },
+    unknown_quota: { ...rate, description: "Quota of the shared 'unknown' account; its burst is a tenth of a second of it, at least 1." },
     enforce_routes: {
       type: 'boolean',
       default: false,
@@ -341,7 +346,12 @@ const hotKey = {
       description: 'path:/TEMPLATE/{name} | query:NAME | header:NAME | ip (client address: anti-scraping).',
     },
     rate: { ...rate, description: 'Rate allowed per distinct key value.' },
-    burst: { type: 'integer', minimum: 0, default: 0, description: 'Extra requests allowed at once per key value.' },
+    burst: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Extra requests allowed at once per key value, for the rate and its overrides. Default: a tenth of a second of each rate, at least 1. 0: strict spacing.',
+    },
     overrides: {
       type: 'object',
       additionalProperties: rate,
@@ -405,7 +415,7 @@ const limits = {
       required: ['rate'],
       description: 'Total admitted rate; classes are held to their max_share of it.',
       properties: {
-        rate: { ...rate, description: 'Most requests admitted in total.' },
+        rate: { ...rate, description: 'Most requests admitted in total; a tenth of a second of it may arrive at once (each class ceiling likewise at its own rate).' },
         scope: {
           enum: ['fleet', 'instance'],
           default: 'fleet',

@@ -106,6 +106,7 @@ export interface AccountRules {
   readonly class: string;
   readonly keySha256: string | null;
   readonly quota: Rate | null;
+  /** As written, or the default of rules/burst.ts (0 without a quota). */
   readonly burst: number;
   /** `METHOD /path` patterns; null = any route. */
   readonly routes: readonly string[] | null;
@@ -116,6 +117,8 @@ export interface CallerRules {
   /** 'reject' or the class name unknown callers share. */
   readonly unknown: string;
   readonly unknownQuota: Rate | null;
+  /** Burst of `unknownQuota`: the default of rules/burst.ts. */
+  readonly unknownBurst: number;
   readonly enforceRoutes: boolean;
   readonly accounts: readonly AccountRules[];
   /** Where the caller ledger reads the calling identity, first present wins. */
@@ -127,6 +130,8 @@ export type IdentitySource = { readonly kind: 'header'; readonly name: string } 
 
 export interface GlobalLimitRules {
   readonly rate: Rate;
+  /** Burst of the total: the default of rules/burst.ts (class ceilings take it at their own rate). */
+  readonly burst: number;
   readonly scope: 'fleet' | 'instance';
   readonly shadow: boolean;
 }
@@ -136,8 +141,11 @@ export interface HotKeyRules {
   /** As written: `path:/members/{id}`, `query:NAME`, `header:NAME` or `ip`. */
   readonly key: string;
   readonly rate: Rate;
+  /** Burst of `rate`: as written, or the default of rules/burst.ts. */
   readonly burst: number;
   readonly overrides: ReadonlyMap<string, Rate>;
+  /** Burst of each override: the rule's `burst` as written, or the default at the override's rate. */
+  readonly overrideBursts: ReadonlyMap<string, number>;
   readonly track: number;
   readonly shadow: boolean;
 }
