@@ -39,6 +39,9 @@ const SPEC_METRICS = [
   'sluice_adaptive_limit',
   'sluice_adaptive_inflight',
   'sluice_adaptive_min_rtt_seconds',
+  'sluice_endpoint_healthy',
+  'sluice_faults_injected_total',
+  'sluice_account_identities',
 ] as const;
 
 const ACCOUNTS = ['order-center', 'booking-app', 'campaign'];
@@ -51,7 +54,8 @@ const HOT_ID = '31337';
  * rule that stays open for the whole test once the failing primary trips it, a sticky split of
  * the order class, a mirror of the marketing cluster (whose copies all differ), and (adaptive.yaml)
  * an adaptive limit pinned at 2 on backup, where order traffic fails over: its concurrent flood
- * is shed as overloaded and the limit sits at min_limit; later the same rule in shadow mode.
+ * is shed as overloaded and the limit sits at min_limit; later the same rule in shadow mode; and
+ * a chaos drill aborting the requests that carry its header.
  */
 function rules(ports: { primary: number; marketing: number; backup: number }): string {
   const sections = clusterSections(ports).replace(
@@ -75,6 +79,8 @@ degrade:
   - { name: marketing-slow, cluster: marketing, kind: rt, threshold: 500ms, window: 1s, min_requests: 20, open_for: 10s, action: reject }
 mirrors:
   - { name: backup-check, from: marketing, to: backup }
+faults:
+  - { name: header-drill, header: "x-sluice-drill: on", abort: 503, abort_percent: 100 }
 `;
 }
 
@@ -103,9 +109,9 @@ function mixedTraffic(url: string, limitMs: number): Traffic {
   let rounds = 0;
   let stopped: Promise<void> | null = null;
 
-  const call = async (method: string, path: string, account: string | null): Promise<void> => {
+  const call = async (method: string, path: string, account: string | null, extra: Record<string, string> = {}): Promise<void> => {
     try {
-      const res = await pool.request({ method, path, headers: account === null ? {} : { 'x-caller-account': account } });
+      const res = await pool.request({ method, path, headers: account === null ? extra : { 'x-caller-account': account, ...extra } });
       await res.body.dump();
       statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
     } catch (error) {
@@ -129,6 +135,8 @@ function mixedTraffic(url: string, limitMs: number): Traffic {
     // The campaign loops far above its 5/s quota.
     for (let i = 0; i < 10; i++) await call('GET', `/members/${small()}`, 'campaign');
     await call('GET', `/members/${small()}`, null);
+    // A caller in the drill: aborted with the drill's 503 before any upstream.
+    await call('GET', `/members/${small()}`, 'booking-app', { 'x-sluice-drill': 'on' });
     await call('GET', `/members/${fresh('zq')}`, fresh('ghost-'));
     // A bot hammering one member id, far above the 20/s per id.
     for (let i = 0; i < 12; i++) await call('GET', `/members/${HOT_ID}`, 'order-center');
@@ -206,7 +214,14 @@ function allowedLabel(name: string, value: string): boolean {
     case 'rule':
       return ['member-id', 'client-ip'].includes(value);
     case 'result':
-      return ['success', 'failure', 'match', 'mismatch', 'error', 'dropped'].includes(value);
+      return ['success', 'failure', 'match', 'mismatch', 'error', 'dropped', 'sent', 'budget_exhausted'].includes(value);
+    case 'fault':
+      return value === 'header-drill';
+    case 'kind':
+      return ['delay', 'abort'].includes(value);
+    case 'endpoint':
+      // The rules' own endpoint URLs: loopback stand-ins here.
+      return /^http:\/\/127\.0\.0\.1:\d+$/.test(value);
     case 'mirror':
       return value === 'backup-check';
     case 'version':
