@@ -7,7 +7,7 @@ import { systemClock } from '../proxy/src/clock.ts';
 import { buildBreakerGuard } from '../proxy/src/guards/breaker.ts';
 import { RequestContext } from '../proxy/src/request-context.ts';
 import { Metrics } from '../proxy/src/metrics.ts';
-import type { DegradeRules, Rules } from '../proxy/src/rules/types.ts';
+import type { ClassRules, DegradeRules, Rules } from '../proxy/src/rules/types.ts';
 import { StateRegistry } from '../proxy/src/state-registry.ts';
 
 const iterations = Number(process.argv[2] ?? 2_000_000);
@@ -17,24 +17,26 @@ function degrade(name: string, kind: DegradeRules['kind'], threshold: number, sh
   return { name, cluster: 'primary', kind, threshold, windowMs: 1000, minRequests: 20, openForMs: 10_000, probes: 3, action: 'failover', shadow };
 }
 
-function rules(degradeRules: readonly DegradeRules[]): Rules {
+function rules(degradeRules: readonly DegradeRules[], split: ClassRules['split'] = null): Rules {
   const cluster = (name: string) => ({ name, endpoints: ['http://127.0.0.1:1'], timeoutMs: 2000, connections: 8, balance: 'round_robin' as const, healthCheck: null, retry: null });
   return {
     server: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', adminTokenEnv: null, metricsPublic: false },
     store: { kind: 'memory', url: null, nodes: [], onFailure: 'local', instances: 1 },
-    clusters: new Map([['primary', cluster('primary')], ['marketing', cluster('marketing')], ['backup', cluster('backup')]]),
+    clusters: new Map([['primary', cluster('primary')], ['marketing', cluster('marketing')], ['backup', cluster('backup')], ['spare', cluster('spare')]]),
     classes: [
-      { name: 'order', priority: 0, cluster: 'primary', failover: 'backup', maxShare: 1 },
+      { name: 'order', priority: 0, cluster: 'primary', failover: 'backup', maxShare: 1, split },
       { name: 'marketing', priority: 1, cluster: 'marketing', failover: null, maxShare: 0.3 },
     ],
     switch: new Map(),
-    callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [] },
-    limits: { global: null, hotKeys: [] },
+    callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, unknownBurst: 0, enforceRoutes: false, accounts: [], identity: [{ kind: 'ip' }] },
+    limits: { global: null, hotKeys: [], adaptive: [] },
     degrade: degradeRules,
     faults: [],
     tracing: null,
   };
 }
+
+const STICKY_SPLIT: ClassRules['split'] = { to: 'spare', percent: 10, sticky: 'path:/members/{id}' };
 
 const scenarios: readonly { name: string; rules: Rules }[] = [
   { name: 'routing only (no degrade rules)', rules: rules([]) },
@@ -48,6 +50,9 @@ const scenarios: readonly { name: string; rules: Rules }[] = [
       degrade('primary-shadow', 'error_ratio', 0.9, true),
     ]),
   },
+  // A migration split (README "Migration cut-over"): the sticky hash of the member id per request.
+  { name: 'routing + sticky split (path:/members/{id})', rules: rules([], STICKY_SPLIT) },
+  { name: '1 closed breaker + sticky split', rules: rules([degrade('primary-errors', 'error_ratio', 0.5)], STICKY_SPLIT) },
 ];
 
 const req = { method: 'GET', headers: {}, socket: { remoteAddress: '127.0.0.1' } } as unknown as IncomingMessage;

@@ -48,9 +48,9 @@ const rules: Rules = {
     { name: 'marketing', priority: 1, cluster: 'marketing', failover: null, maxShare: 0.3 },
   ],
   switch: new Map(),
-  callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts },
+  callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, unknownBurst: 0, enforceRoutes: false, accounts, identity: [{ kind: 'ip' }] },
   limits: {
-    global: { rate: rate(10_000_000), scope: 'instance', shadow: false },
+    global: { rate: rate(10_000_000), burst: 1_000_000, scope: 'instance', shadow: false },
     hotKeys: [
       {
         name: 'member-id',
@@ -58,10 +58,12 @@ const rules: Rules = {
         rate: rate(50),
         burst: 0,
         overrides: new Map([['10086', rate(500)]]),
+        overrideBursts: new Map([['10086', 0]]),
         track: 100_000,
         shadow: false,
       },
     ],
+    adaptive: [],
   },
   degrade: [],
   faults: [],

@@ -118,6 +118,121 @@ const dashedByRegex = (pattern: string): Override => ({
   ],
 });
 
+/** Adaptive concurrency limits (SPEC §9): learned limit against in flight, no-load latency, sheds. */
+const ADAPTIVE_SECTION: Section = {
+  title: 'Adaptive limits',
+  panels: [
+    {
+      type: 'timeseries',
+      title: 'Adaptive limit vs in flight, by cluster',
+      description:
+        'The concurrency limit L each sidecar learned per cluster (solid), the requests it has in flight there ' +
+        '(dashed) and min_limit (red). In flight at L means the excess is shed with 503 overloaded; L at min_limit ' +
+        'for long means the cluster is slow even at the least concurrency.',
+      queries: [
+        { expr: `max by (cluster, instance) (sluice_adaptive_limit${sel(CLUSTER)})`, legend: 'limit {{cluster}} {{instance}}' },
+        { expr: `max by (cluster, instance) (sluice_adaptive_inflight${sel(CLUSTER)})`, legend: 'in flight {{cluster}} {{instance}}' },
+        { expr: `max by (cluster) (sluice_adaptive_min_limit${sel(CLUSTER)})`, legend: 'min_limit {{cluster}}' },
+      ],
+      unit: 'short',
+      min: 0,
+      overrides: [
+        dashedByRegex('^in flight '),
+        // Red and dashed like a budget line, matched by prefix: one min_limit series per cluster.
+        { matcher: { id: 'byRegexp', options: '^min_limit ' }, properties: dashedRed('min_limit').properties },
+      ],
+      w: 12,
+    },
+    {
+      type: 'timeseries',
+      title: 'No-load latency by cluster',
+      description:
+        'The no-load latency each adaptive limit compares the sampled latency against: the limit shrinks once ' +
+        'latency passes tolerance x this. It falls fast and rises only slowly, never from queueing the limit caused.',
+      queries: [{ expr: `max by (cluster, instance) (sluice_adaptive_min_rtt_seconds${sel(CLUSTER)})`, legend: '{{cluster}} {{instance}}' }],
+      unit: 's',
+      min: 0,
+      w: 6,
+    },
+    {
+      type: 'timeseries',
+      title: 'Shed as overloaded, by class',
+      description:
+        'Requests refused with 503 overloaded per class (solid), and what shadow adaptive rules would refuse (dashed). ' +
+        'The lowest classes should be shed first; the first class shed for long raises SluiceFirstClassOverloaded.',
+      queries: [
+        { expr: `sum by (class) (${rate('sluice_rejections_total', CLASS, 'reason="overloaded"')})`, legend: '{{class}}' },
+        { expr: `sum by (class) (${rate('sluice_shadow_rejections_total', CLASS, 'reason="overloaded"')})`, legend: 'shadow {{class}}' },
+      ],
+      unit: 'reqps',
+      min: 0,
+      overrides: [dashedByRegex('^shadow ')],
+      w: 6,
+    },
+  ],
+};
+
+/** Mismatch ratio above which the alert SluiceMirrorMismatchHigh fires (after 5 minutes). */
+const MIRROR_MISMATCH_BUDGET = 0.01;
+
+/** Migration cut-over (README): where a split sends each class, and how mirrored answers compare. */
+const MIGRATION_SECTION: Section = {
+  title: 'Migration cut-over',
+  panels: [
+    {
+      type: 'timeseries',
+      title: 'Split shares',
+      description:
+        "Share of each split class's requests by the cluster its split chose (the class's own or the split target): " +
+        'it follows split.percent (sticky splits: the share of key values, weighted by their traffic).',
+      queries: [
+        {
+          expr:
+            `sum by (class, cluster) (${rate('sluice_split_requests_total', CLASS)}) / ignoring (cluster) group_left ` +
+            `sum by (class) (${rate('sluice_split_requests_total', CLASS)})`,
+          legend: '{{class}} → {{cluster}}',
+        },
+      ],
+      unit: 'percentunit',
+      stacked: true,
+      min: 0,
+      max: 1,
+      w: 8,
+    },
+    {
+      type: 'timeseries',
+      title: 'Mirror mismatch ratio',
+      description:
+        'Mismatches / compared copies per mirror. Dashed: the alert threshold (SluiceMirrorMismatchHigh, 5 minutes). ' +
+        'GET /admin/mirrors names the routes and JSON paths that differ.',
+      queries: [
+        {
+          expr:
+            `sum by (mirror) (${rate('sluice_mirror_requests_total', 'result="mismatch"')}) / ` +
+            `sum by (mirror) (${rate('sluice_mirror_requests_total', 'result=~"match|mismatch"')})`,
+          legend: '{{mirror}}',
+        },
+      ],
+      unit: 'percentunit',
+      min: 0,
+      limitLine: MIRROR_MISMATCH_BUDGET,
+      w: 8,
+    },
+    {
+      type: 'timeseries',
+      title: 'Mirrored copies by result',
+      description:
+        'Copies per second per mirror: match, mismatch, error (either side failed or timed out) and dropped ' +
+        '(max_in_flight reached: never queued). Many drops mean the candidate is slow or max_in_flight low.',
+      queries: [{ expr: `sum by (mirror, result) (${rate('sluice_mirror_requests_total')})`, legend: '{{mirror}} {{result}}' }],
+      unit: 'reqps',
+      stacked: true,
+      min: 0,
+      w: 8,
+    },
+  ],
+};
+
 const SECTIONS: readonly Section[] = [
   {
     title: 'Traffic',
@@ -237,6 +352,52 @@ const SECTIONS: readonly Section[] = [
     ],
   },
   {
+    title: 'Caller ledger',
+    panels: [
+      {
+        type: 'stat',
+        title: 'Accounts by flag',
+        description:
+          'Accounts as `sluice accounts report` would flag them: shared (more than one calling identity today, ' +
+          'callers.identity), off-scenario or throttled (account_quota) in the last 24 h, and registered accounts ' +
+          'with no identity seen today (unused). The report has the full picture per account.',
+        queries: [
+          { expr: `count(max by (account) (sluice_account_identities${sel()}) > 1) or vector(0)`, legend: 'shared', instant: true },
+          {
+            expr: `count(sum by (account) (increase(sluice_off_scenario_requests_total${sel()}[1d])) > 0) or vector(0)`,
+            legend: 'off-scenario (24 h)',
+            instant: true,
+          },
+          {
+            expr: `count(sum by (account) (increase(sluice_rejections_total${sel('reason="account_quota"')}[1d])) > 0) or vector(0)`,
+            legend: 'throttled (24 h)',
+            instant: true,
+          },
+          {
+            expr: `count(max by (account) (sluice_account_identities${sel('account!="unknown"')}) == 0) or vector(0)`,
+            legend: 'unused today',
+            instant: true,
+          },
+        ],
+        unit: 'short',
+        w: 10,
+      },
+      {
+        type: 'timeseries',
+        title: 'Top shared accounts (distinct calling identities today)',
+        description:
+          'sluice_account_identities of the 10 accounts with the most calling identities today (fleet-wide with a ' +
+          'shared store); above 1, several services call with the account. A step up is a new service using it: ' +
+          'see the SluiceAccountNewIdentity alert.',
+        queries: [{ expr: `topk(10, max by (account) (sluice_account_identities${sel(ACCOUNT)}))`, legend: '{{account}}' }],
+        limitLine: 1,
+        unit: 'short',
+        min: 0,
+        w: 14,
+      },
+    ],
+  },
+  {
     title: 'Upstreams and breakers',
     panels: [
       {
@@ -292,6 +453,8 @@ const SECTIONS: readonly Section[] = [
       },
     ],
   },
+  ADAPTIVE_SECTION,
+  MIGRATION_SECTION,
   {
     title: 'Rules and store',
     panels: [

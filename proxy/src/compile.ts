@@ -7,6 +7,7 @@ import type { UsageRegistry } from './accounts/usage.ts';
 import type { TransitionListener } from './breakers/breaker.ts';
 import type { Clock } from './clock.ts';
 import { isSettling, type Guard } from './guards/guard.ts';
+import { buildAdaptiveGuard } from './guards/adaptive.ts';
 import { buildBreakerGuard } from './guards/breaker.ts';
 import { buildFaultGuard } from './guards/fault.ts';
 import type { FaultState } from './faults/fault-state.ts';
@@ -21,6 +22,8 @@ import type { StateRegistry } from './state-registry.ts';
 import type { CounterStore } from './store/store.ts';
 import { clusterIdentity, UpstreamCluster } from './upstream/cluster.ts';
 import type { SwitchState } from './upstream/switch-state.ts';
+import { compileMirrors } from './upstream/mirror.ts';
+import type { MismatchLog } from './upstream/mirror-state.ts';
 
 export interface CompileDeps {
   readonly metrics: Metrics;
@@ -34,6 +37,8 @@ export interface CompileDeps {
   readonly onEndpointHealth?: (cluster: string, endpoint: string, healthy: boolean) => void;
   /** Drills started through the admin API, added to the rules' own. */
   readonly faults?: FaultState;
+  /** A mirror mismatch sample for the control log (at most one per mirror per second). */
+  readonly onMirrorMismatch?: MismatchLog;
 }
 
 /** The rules' drills and the admin ones, without those already ended. */
@@ -93,6 +98,9 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       classes,
     });
     const guards: Guard[] = [...limitGuards, routing.guard];
+    // After the breaker: it knows the cluster a request goes to, failover included.
+    const adaptive = buildAdaptiveGuard(rules, { clock: deps.clock, metrics, registry, switchMap });
+    if (adaptive !== null) guards.push(adaptive.guard);
     // Fault drills come last (SPEC §3 order): their delay and aborts reach every guard before them.
     const faultGuard = buildFaultGuard(activeFaults(rules.faults, deps.faults), metrics);
     if (faultGuard !== null) guards.push(faultGuard);
@@ -118,13 +126,16 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       guards,
       settlers: guards.filter(isSettling),
       breakers: routing.breakers,
+      adaptive,
       clusters,
       switchMap,
       classMetrics,
       requests: new RequestCounters(metrics.requests),
+      mirrors: compileMirrors(rules.mirrors, { counter: metrics.mirrorRequests, registry, clusters, log: deps.onMirrorMismatch ?? null }),
       warnings: routing.warnings,
     };
     registry.commit();
+    metrics.showAdaptive(adaptive?.controllers ?? new Map());
     return Object.freeze(policy);
   } catch (error) {
     registry.abort();

@@ -4,6 +4,14 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { HotCounter, HotHistogram } from './hot-metrics.ts';
 
+/** What the adaptive-limit gauges show for one cluster, read at scrape time. */
+export interface AdaptiveGaugeSource {
+  readonly limit: number;
+  readonly inflight: number;
+  readonly noloadMs: number;
+  readonly minLimit: number;
+}
+
 /** One endpoint's active health, read at scrape time for sluice_endpoint_healthy. */
 export interface EndpointHealthState {
   readonly cluster: string;
@@ -26,11 +34,20 @@ export class Metrics {
   readonly storeUp: Gauge;
   readonly globalAdmittedRatio: Gauge<'class'>;
   readonly shadowRejections: HotCounter;
+  readonly adaptiveLimit: Gauge<'cluster'>;
+  readonly adaptiveInflight: Gauge<'cluster'>;
+  readonly adaptiveMinRtt: Gauge<'cluster'>;
+  readonly adaptiveMinLimit: Gauge<'cluster'>;
+  /** The adaptive limits of the policy in force, by cluster (set at each compile). */
+  private adaptiveSources: ReadonlyMap<string, AdaptiveGaugeSource> = new Map();
+  readonly accountIdentities: Gauge<'account'>;
   readonly endpointHealthy: Gauge<'cluster' | 'endpoint'>;
   readonly retries: HotCounter;
   readonly faultsInjected: HotCounter;
   /** The endpoints of the clusters in force; set by the sidecar once it has a policy source. */
   endpointStates: () => Iterable<EndpointHealthState> = () => [];
+  readonly splitRequests: HotCounter;
+  readonly mirrorRequests: HotCounter;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -114,6 +131,39 @@ export class Metrics {
       labelNames: ['account', 'class', 'reason'] as const,
       registers,
     });
+    // Adaptive limits change per request: read from the controllers when scraped, never set per request.
+    const adaptiveGauge = (name: string, help: string, read: (source: AdaptiveGaugeSource) => number): Gauge<'cluster'> => {
+      const gauge: Gauge<'cluster'> = new Gauge({
+        name,
+        help,
+        labelNames: ['cluster'] as const,
+        registers,
+        collect: () => {
+          gauge.reset();
+          for (const [cluster, source] of this.adaptiveSources) gauge.labels(cluster).set(read(source));
+        },
+      });
+      return gauge;
+    };
+    this.adaptiveLimit = adaptiveGauge('sluice_adaptive_limit', 'Adaptive concurrency limit L per cluster.', (s) => s.limit);
+    this.adaptiveInflight = adaptiveGauge(
+      'sluice_adaptive_inflight',
+      'Requests in flight to the cluster from this sidecar, as the adaptive limit counts them.',
+      (s) => s.inflight,
+    );
+    this.adaptiveMinRtt = adaptiveGauge(
+      'sluice_adaptive_min_rtt_seconds',
+      'No-load latency the adaptive limit of the cluster compares against (0 until learned).',
+      (s) => s.noloadMs / 1000,
+    );
+    // The floor the limit cannot go below: "pinned at min_limit" is limit <= this.
+    this.adaptiveMinLimit = adaptiveGauge('sluice_adaptive_min_limit', 'min_limit of the adaptive limit per cluster.', (s) => s.minLimit);
+    this.accountIdentities = new Gauge({
+      name: 'sluice_account_identities',
+      help: 'Distinct calling identities (callers.identity) seen today per caller account (fleet-wide with a shared store).',
+      labelNames: ['account'] as const,
+      registers,
+    });
     const endpointStates = (): Iterable<EndpointHealthState> => this.endpointStates();
     const endpointHealthy: Gauge<'cluster' | 'endpoint'> = new Gauge({
       name: 'sluice_endpoint_healthy',
@@ -139,10 +189,27 @@ export class Metrics {
       labelNames: ['fault', 'kind'] as const,
       registers,
     });
+    this.splitRequests = new HotCounter({
+      name: 'sluice_split_requests_total',
+      help: "Requests of a class with a split, by the cluster the split chose (the class's own or the split target).",
+      labelNames: ['class', 'cluster'] as const,
+      registers,
+    });
+    this.mirrorRequests = new HotCounter({
+      name: 'sluice_mirror_requests_total',
+      help: 'Mirrored copies by result: match, mismatch (answers differ), error (either side failed), dropped (max_in_flight).',
+      labelNames: ['mirror', 'result'] as const,
+      registers,
+    });
     // Both results exported at 0 from the start: the first failure must be an increase (alerts
     // use increase()), not the appearance of a new series.
     this.reloads.labels('success');
     this.reloads.labels('failure');
     this.storeUp.set(1);
+  }
+
+  /** The adaptive limits now in force, by cluster: what the sluice_adaptive_* gauges show. */
+  showAdaptive(sources: ReadonlyMap<string, AdaptiveGaugeSource>): void {
+    this.adaptiveSources = sources;
   }
 }

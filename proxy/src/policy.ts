@@ -2,10 +2,12 @@
 // change) by compile.ts and swapped in as a whole.
 import type { HistogramSeries } from './hot-metrics.ts';
 import type { BreakerSet } from './breakers/breaker-set.ts';
+import type { AdaptiveGuard } from './guards/adaptive.ts';
 import type { Guard, SettlingGuard } from './guards/guard.ts';
 import type { RequestCounters } from './request-counters.ts';
 import type { Rules } from './rules/types.ts';
 import type { UpstreamCluster } from './upstream/cluster.ts';
+import type { MirrorTable } from './upstream/mirror.ts';
 
 /** Metric children for one class, resolved at compile time. */
 export interface ClassMetrics {
@@ -23,12 +25,16 @@ export interface Policy {
   /** The guards that learn from outcomes (breakers...), in pipeline order: settled once per forwarded request. */
   readonly settlers: readonly SettlingGuard[];
   readonly breakers: BreakerSet;
+  /** Adaptive concurrency limits per cluster (SPEC §9), or null when none is configured. */
+  readonly adaptive: AdaptiveGuard | null;
   readonly clusters: ReadonlyMap<string, UpstreamCluster>;
   /** Effective emergency re-pointing (rules' switch overlaid with the admin switch). */
   readonly switchMap: ReadonlyMap<string, string>;
   readonly classMetrics: ReadonlyMap<string, ClassMetrics>;
   /** sluice_requests_total, by account, class, cluster and status code. */
   readonly requests: RequestCounters;
+  /** The mirrors by cluster copied from, or null when none are configured. */
+  readonly mirrors: MirrorTable | null;
   /** Switch entries that could not be applied (unknown cluster, or would break isolation). */
   readonly warnings: readonly string[];
 }

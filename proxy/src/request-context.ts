@@ -56,6 +56,28 @@ export function latencyOf(ctx: RequestContext, outcome: Outcome): number {
 export const UPGRADED: Outcome = Object.freeze({ status: 101, upstreamMs: 0, error: null });
 
 /**
+ * A listener on the answer relayed to the caller (a mirror comparing it with its copy's). It only
+ * observes: the exchange writes to the caller exactly as without it.
+ */
+export interface ResponseTap {
+  /** The upstream's response head, before it is relayed. */
+  onAnswerStart(status: number, contentType: string): void;
+  /** A body chunk, once handed to the caller's socket (the tap must not modify it). */
+  onAnswerData(chunk: Buffer): void;
+  /** The exchange finished (complete, failed, or the caller left): exactly once. */
+  onAnswerDone(outcome: Outcome): void;
+}
+
+/**
+ * A place an admitted request holds while it is in flight (an adaptive limit's slot), given back
+ * once: `finish` with what its exchange measured, or `cancel` when it tells nothing.
+ */
+export interface InflightSlot {
+  finish(latencyMs: number, isError: boolean): void;
+  cancel(): void;
+}
+
+/**
  * One object per request, every field set by the constructor so V8 keeps a single shape.
  */
 export class RequestContext {
@@ -85,11 +107,15 @@ export class RequestContext {
   shadowed: boolean;
   /** Milliseconds of delay a fault drill injected before forwarding; counted as upstream latency. */
   injectedMs: number;
+  /** The adaptive-limit slot the request holds on its cluster, or null. */
+  slot: InflightSlot | null;
   /**
    * The policy the request is decided under; set by the listener when the request arrives and
    * cleared once its outcome is settled.
    */
   policy: Policy | null;
+  /** Set when a mirror copies this request: the forward exchange reports the answer to it. */
+  tap: ResponseTap | null;
 
   constructor(req: IncomingMessage, url: string, path: string, query: string, startedAt: number) {
     this.req = req;
@@ -106,6 +132,8 @@ export class RequestContext {
     this.consumed = 0;
     this.shadowed = false;
     this.injectedMs = 0;
+    this.slot = null;
     this.policy = null;
+    this.tap = null;
   }
 }

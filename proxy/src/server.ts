@@ -125,7 +125,16 @@ export class SidecarServer {
       return;
     }
     this.overhead.observe((performance.now() - ctx.startedAt) / 1000);
+    const mirror = policy.mirrors === null ? undefined : policy.mirrors.byCluster.get(ctx.cluster);
+    if (mirror === undefined) {
+      cluster.forward(ctx.req, res, ctx, this.onForwardDone);
+      return;
+    }
+    // The copy leaves after the request itself, on its own dispatch; it only listens to the answer.
+    const copy = mirror.prepare(ctx);
+    ctx.tap = copy;
     cluster.forward(ctx.req, res, ctx, this.onForwardDone);
+    if (copy !== null) mirror.send(copy);
   }
 
   private onForwardDone(outcome: ForwardOutcome<RequestContext>): void {

@@ -6,6 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AdminServer, isLoopback, type AdminSources } from './admin/admin-server.ts';
 import { adminViews } from './admin/views.ts';
+import { Ledger } from './accounts/ledger.ts';
 import { UsageRegistry } from './accounts/usage.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { compilePolicy } from './compile.ts';
@@ -20,6 +21,7 @@ import { accessLogFromEnv } from './access-log.ts';
 import { StateRegistry } from './state-registry.ts';
 import { createStore } from './store/create-store.ts';
 import type { CounterStore } from './store/store.ts';
+import { RedisLedgerSink } from './store/ledger-redis.ts';
 import { SwitchBus } from './store/switch-bus.ts';
 import { FaultBus } from './store/fault-bus.ts';
 import { faultAdmin } from './faults/fault-admin.ts';
@@ -71,6 +73,7 @@ export class Sidecar {
   readonly admin: AdminServer;
   readonly store: CounterStore;
   readonly usage: UsageRegistry;
+  readonly ledger: Ledger;
   readonly switchState: SwitchState;
   readonly instanceId: string;
   readonly tracer: RequestTracer | null;
@@ -88,6 +91,7 @@ export class Sidecar {
     admin: AdminServer;
     store: CounterStore;
     usage: UsageRegistry;
+    ledger: Ledger;
     switchState: SwitchState;
     watcher: RulesWatcher;
     switchBus: SwitchBus | null;
@@ -103,6 +107,7 @@ export class Sidecar {
     this.admin = parts.admin;
     this.store = parts.store;
     this.usage = parts.usage;
+    this.ledger = parts.ledger;
     this.switchState = parts.switchState;
     this.watcher = parts.watcher;
     this.switchBus = parts.switchBus;
@@ -124,7 +129,8 @@ export class Sidecar {
     const switchState = new SwitchState();
     // An admin drill started, stopped, received or ended: rebuild the policy with the drills now.
     const faultState = new FaultState(() => reloader.recompile());
-    const usage = new UsageRegistry(clock);
+    // Usage seconds fall on wall seconds, which the sidecars of a fleet agree on.
+    const usage = new UsageRegistry(clock, { wallOffsetMs: clock === systemClock ? performance.timeOrigin : Date.now() - clock.now() });
     const instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 
     // The store is chosen once, from the first good rules (and --redis): counters cannot move
@@ -171,6 +177,11 @@ export class Sidecar {
           faults: faultState,
           onEndpointHealth: (cluster, endpoint, healthy) =>
             log.warn({ event: 'endpoint_health', cluster, endpoint, healthy }, `endpoint ${endpoint} (${cluster}) ${healthy ? 'back in rotation' : 'out of rotation: health checks failed'}`),
+          onMirrorMismatch: (mirror, sample, suppressed) =>
+            log.warn(
+              { event: 'mirror_mismatch', mirror, ...sample, suppressed },
+              `mirror ${mirror}: ${sample.method} ${sample.route} differs (${sample.compared}${sample.paths.length === 0 ? '' : `: ${sample.paths.join(', ')}`})`,
+            ),
         });
       },
       log,
@@ -211,6 +222,11 @@ export class Sidecar {
           `admin address ${adminAddress.host} is not loopback: set ${loaded.rules.server.adminTokenEnv ?? 'SLUICE_ADMIN_TOKEN'} to a bearer token`,
         );
       }
+      const ledger = new Ledger(usage, {
+        sink: busRules !== null && busRules.kind !== 'memory' ? new RedisLedgerSink(busRules) : null,
+        identitiesGauge: metrics.accountIdentities,
+      });
+      opened.push(() => ledger.close());
       metrics.endpointStates = () => endpointStates(reloader.current);
       const sidecarRef: { current: Sidecar | null } = { current: null };
       const drills = faultAdmin({ state: faultState, current: () => reloader.current, bus: faultBus, log, instanceId });
@@ -218,6 +234,7 @@ export class Sidecar {
         registry: metrics.registry,
         reloader,
         usage,
+        ledger,
         switchState,
         store: sharedStore,
         ready: () => reloader.current !== null && sidecarRef.current !== null,
@@ -233,11 +250,12 @@ export class Sidecar {
       });
       opened.push(() => watcher.close());
 
-      const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, switchState, watcher, switchBus, instanceId, tracer, faultState, faultBus });
+      const sidecar = new Sidecar({ metrics, log, reloader, server, admin, store: sharedStore, usage, ledger, switchState, watcher, switchBus, instanceId, tracer, faultState, faultBus });
       const listen = splitHostPort(options.listen ?? loaded.rules.server.listen, 'listen address');
       await server.listen(listen.host, listen.port);
       await admin.listen(adminAddress.host, adminAddress.port);
       await watcher.start();
+      ledger.start();
       // An empty map is a cleared switch.
       switchBus?.subscribe((map, origin) => {
         const entries = Object.entries(map);
@@ -292,6 +310,7 @@ export class Sidecar {
     this.watcher.close();
     await this.server.drain(deadlineMs);
     await this.admin.close();
+    await this.ledger.close();
     await this.switchBus?.close();
     this.faultState.close();
     await this.faultBus?.close();

@@ -6,13 +6,28 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { AccountRules, CallerRules } from '../rules/types.ts';
 
 const RING_SECONDS = 8;
+/** How many past seconds countAt still knows: the ledger takes them at least this often. */
+export const USAGE_RING_SECONDS = RING_SECONDS;
 /** requests_per_second averages this many complete seconds. */
 const RATE_SECONDS = 5;
 
 export interface UsageOptions {
   readonly maxRoutes?: number;
   readonly maxSources?: number;
+  /**
+   * Added to the clock to get wall milliseconds (performance.timeOrigin for the system clock):
+   * per-second counts then fall on wall seconds, which every sidecar of a fleet agrees on.
+   */
+  readonly wallOffsetMs?: number;
+  /** Most distinct unregistered account names kept (further ones are only counted). */
+  readonly maxUnregistered?: number;
 }
+
+/** An unregistered name not seen for this long may make room for a new one. */
+const STALE_UNREGISTERED_MS = 86_400_000;
+
+/** Most distinct identities held between two ledger flushes per account (about a second). */
+const MAX_PENDING_IDENTITIES = 256;
 
 export interface CountedName {
   readonly name: string;
@@ -45,6 +60,8 @@ export interface AccountSnapshot {
   readonly usage: UsageSnapshot;
 }
 
+const NO_REJECTIONS: ReadonlyMap<string, number> = new Map();
+
 /** A mutable count held in a map: bumping it is one lookup, not a get and a set. */
 class Tally {
   n = 1;
@@ -56,6 +73,7 @@ export class AccountUsage {
   /** Class and quota of an unregistered account (the shared unknown one), else null. */
   className: string | null;
   quotaText: string | null;
+  quotaBurst: number;
   requests: number;
   offScenario: number;
   /** Clock ms of the last request, or -1. */
@@ -79,24 +97,35 @@ export class AccountUsage {
   private sourcesOverflow = 0;
   private readonly maxRoutes: number;
   private readonly maxSources: number;
+  private readonly offsetMs: number;
+  /** Identities seen since the ledger last took them, with their counts. */
+  readonly pendingIdentities = new Map<string, number>();
+  /** Identities not held because the pending map was full. */
+  identitiesDropped: number;
+  /** Rejections of every reason since start (lets the ledger skip an idle account cheaply). */
+  rejectionCount: number;
 
-  constructor(id: string, maxRoutes: number, maxSources: number) {
+  constructor(id: string, maxRoutes: number, maxSources: number, offsetMs = 0) {
     this.id = id;
     this.registration = null;
     this.className = null;
     this.quotaText = null;
+    this.quotaBurst = 0;
     this.requests = 0;
     this.offScenario = 0;
     this.lastSeen = -1;
     this.maxRoutes = maxRoutes;
     this.maxSources = maxSources;
+    this.offsetMs = offsetMs;
+    this.identitiesDropped = 0;
+    this.rejectionCount = 0;
   }
 
   /** One request from `address` at clock time `now`. */
   seen(now: number, address: string): void {
     this.requests++;
     this.lastSeen = now;
-    const second = Math.floor(now / 1000);
+    const second = Math.floor((now + this.offsetMs) / 1000);
     if (second !== this.second) this.advance(second);
     this.ring[second % RING_SECONDS]++;
     if (address === this.lastSource && this.lastSourceTally !== null) {
@@ -134,11 +163,40 @@ export class AccountUsage {
   rejected(reason: string): void {
     this.rejections ??= new Map();
     this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + 1);
+    this.rejectionCount++;
+  }
+
+  /** The calling identity of the request just seen (for the ledger; '' when none was present). */
+  identify(identity: string): void {
+    if (identity === '') return;
+    const n = this.pendingIdentities.get(identity);
+    if (n !== undefined) this.pendingIdentities.set(identity, n + 1);
+    else if (this.pendingIdentities.size < MAX_PENDING_IDENTITIES) this.pendingIdentities.set(identity, 1);
+    else this.identitiesDropped++;
+  }
+
+  /** Requests in the (wall) second `second`, while it is among the last few; else 0. */
+  countAt(second: number): number {
+    if (second > this.second || second <= this.second - RING_SECONDS) return 0;
+    return this.ring[second % RING_SECONDS];
+  }
+
+  /** Rejection totals by reason since start (the ledger takes differences). */
+  rejectionTotals(): ReadonlyMap<string, number> {
+    return this.rejections ?? NO_REJECTIONS;
+  }
+
+  /** Route totals since start (bounded; the ledger takes differences). */
+  routeTotals(): ReadonlyMap<string, number> {
+    // Read off the tallies: once per ledger pass of an active account, not per request.
+    const totals = new Map<string, number>();
+    for (const [route, tally] of this.routes) totals.set(route, tally.n);
+    return totals;
   }
 
   /** Mean requests per second over the last complete seconds. */
   requestsPerSecond(now: number): number {
-    const current = Math.floor(now / 1000);
+    const current = Math.floor((now + this.offsetMs) / 1000);
     let sum = 0;
     for (let s = current - RATE_SECONDS; s < current; s++) {
       if (s > this.second || s <= this.second - RING_SECONDS) continue;
@@ -184,19 +242,72 @@ export const UNKNOWN_ACCOUNT = 'unknown';
  * registrations from the rules in force.
  */
 export class UsageRegistry {
-  private readonly clock: Clock;
+  readonly clock: Clock;
+  /** Clock + this = wall ms. */
+  readonly wallOffsetMs: number;
   private readonly maxRoutes: number;
   private readonly maxSources: number;
+  private readonly maxUnregistered: number;
   private readonly accounts = new Map<string, AccountUsage>();
+  /** Callers that named an account the rules do not have, by the name they sent (bounded). */
+  private readonly tried = new Map<string, AccountUsage>();
+  /** Attempts under names not held because `tried` was full. */
+  unregisteredOverflow = 0;
+  private lastForget = Number.NEGATIVE_INFINITY;
 
   constructor(clock: Clock = systemClock, options: UsageOptions = {}) {
     this.clock = clock;
     this.maxRoutes = options.maxRoutes ?? 50;
     this.maxSources = options.maxSources ?? 20;
+    this.maxUnregistered = options.maxUnregistered ?? 100;
+    this.wallOffsetMs = options.wallOffsetMs ?? 0;
   }
+
+  /**
+   * The record of an unregistered name a caller sent ('' for none), made on its first attempt;
+   * null once `maxUnregistered` names are held.
+   */
+  unregistered(name: string): AccountUsage | null {
+    let usage = this.tried.get(name);
+    if (usage === undefined) {
+      if (this.tried.size >= this.maxUnregistered && !this.forgetStaleUnregistered()) {
+        this.unregisteredOverflow++;
+        return null;
+      }
+      usage = new AccountUsage(name, 10, 10, this.wallOffsetMs);
+      this.tried.set(name, usage);
+    }
+    return usage;
+  }
+
+  /**
+   * Makes room among the unregistered names by forgetting those not seen for a day (their ledger
+   * days stay with the ledger). Looks at most once a second: a flood of made-up names costs a
+   * map lookup each, not a scan.
+   */
+  private forgetStaleUnregistered(): boolean {
+    const now = this.clock.now();
+    if (now - this.lastForget < 1000) return false;
+    this.lastForget = now;
+    for (const [name, usage] of this.tried) if (now - usage.lastSeen > STALE_UNREGISTERED_MS) this.tried.delete(name);
+    return this.tried.size < this.maxUnregistered;
+  }
+
+  /** Every account's usage, registered (and the shared unknown one) first. */
+  all(): IterableIterator<AccountUsage> {
+    return this.accounts.values();
+  }
+
+  unregisteredAll(): IterableIterator<AccountUsage> {
+    return this.tried.values();
+  }
+
+  /** Bumped by every define(): who is registered may have changed. */
+  generation = 0;
 
   /** Registrations from the rules: accounts no longer registered are forgotten. */
   define(callers: CallerRules): void {
+    this.generation++;
     const keep = new Set<string>();
     for (const account of callers.accounts) {
       const usage = this.of(account.id);
@@ -209,16 +320,19 @@ export class UsageRegistry {
       usage.registration = null;
       usage.className = callers.unknown;
       usage.quotaText = callers.unknownQuota?.text ?? null;
+      usage.quotaBurst = callers.unknownBurst;
       keep.add(UNKNOWN_ACCOUNT);
     }
     for (const id of this.accounts.keys()) if (!keep.has(id)) this.accounts.delete(id);
+    // A name registered since its attempts were recorded is no longer a stranger.
+    for (const id of keep) this.tried.delete(id);
   }
 
   /** The usage of `id`, made on first use. */
   of(id: string): AccountUsage {
     let usage = this.accounts.get(id);
     if (usage === undefined) {
-      usage = new AccountUsage(id, this.maxRoutes, this.maxSources);
+      usage = new AccountUsage(id, this.maxRoutes, this.maxSources, this.wallOffsetMs);
       this.accounts.set(id, usage);
     }
     return usage;
@@ -252,7 +366,7 @@ function describe(usage: AccountUsage, now: number, wall: number): AccountSnapsh
     scenario: r?.scenario ?? null,
     class: r?.class ?? usage.className,
     quota: r === null ? usage.quotaText : (r.quota?.text ?? null),
-    burst: r?.burst ?? 0,
+    burst: r === null ? usage.quotaBurst : r.burst,
     routes: r?.routes ?? null,
     usage: usage.snapshot(now, wall),
   };

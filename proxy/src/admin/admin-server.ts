@@ -5,21 +5,26 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { listen } from '../listen.ts';
+import { ADMIN_PAGE_HTML } from './page.ts';
 
 export interface AdminSources {
   readonly registry: Registry;
   ready(): boolean;
   rules(): unknown;
-  accounts(): unknown;
-  account(id: string): unknown | null;
+  accounts(query: URLSearchParams): unknown;
+  account(id: string, query: URLSearchParams): unknown | null;
   hotkeys(): unknown;
   breakers(): unknown;
+  /** Per cluster: adaptive limit L, in flight, no-load latency (SPEC §9). */
+  adaptive(): unknown;
   /** Every upstream cluster and the state of each endpoint. */
   clusters(): unknown;
   /** Chaos drills (/admin/faults); absent: 404. */
   faults?(): unknown;
   postFault?(body: string): { readonly status: number; readonly body: unknown };
   deleteFault?(name: string): { readonly status: number; readonly body: unknown };
+  /** GET /admin/mirrors: counts and recent mismatches per mirror (absent: none configured). */
+  mirrors?(): unknown;
   /** Applies a posted switch body; answers an error line or null. */
   postSwitch(body: string): string | null;
   clearSwitch(): void;
@@ -66,6 +71,8 @@ export class AdminServer {
     const path = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
     if (path === '/healthz') return sendJson(res, 200, { status: 'alive' });
+    // The page holds no data (it reads the endpoints below, with the token the operator types).
+    if (path === '/' && (method === 'GET' || method === 'HEAD')) return sendPage(res);
     if (path === '/readyz') {
       return this.sources.ready() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' });
     }
@@ -78,16 +85,19 @@ export class AdminServer {
       return;
     }
     if (path === '/admin/rules') return sendJson(res, 200, this.sources.rules());
-    if (path === '/admin/accounts') return sendJson(res, 200, this.sources.accounts());
+    const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    if (path === '/admin/accounts') return sendJson(res, 200, this.sources.accounts(query));
     if (path.startsWith('/admin/accounts/')) {
       const id = decodeURIComponent(path.slice('/admin/accounts/'.length));
-      const account = this.sources.account(id);
+      const account = this.sources.account(id, query);
       return account === null ? sendJson(res, 404, { error: `no account '${id}'` }) : sendJson(res, 200, account);
     }
     if (path === '/admin/hotkeys') return sendJson(res, 200, this.sources.hotkeys());
     if (path === '/admin/breakers') return sendJson(res, 200, this.sources.breakers());
+    if (path === '/admin/adaptive') return sendJson(res, 200, this.sources.adaptive());
     if (path === '/admin/clusters') return sendJson(res, 200, this.sources.clusters());
     if (path === '/admin/faults' || path.startsWith('/admin/faults/')) return this.handleFaults(req, res, method, path);
+    if (path === '/admin/mirrors') return sendJson(res, 200, this.sources.mirrors?.() ?? { mirrors: [] });
     if (path === '/admin/switch') {
       if (method === 'DELETE') {
         this.sources.clearSwitch();
@@ -128,6 +138,19 @@ export class AdminServer {
       this.server.close(() => resolve());
     });
   }
+}
+
+const PAGE = Buffer.from(ADMIN_PAGE_HTML);
+
+function sendPage(res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': PAGE.length,
+    'cache-control': 'no-store',
+    // Nothing but this page and its own origin's endpoints.
+    'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : PAGE);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

@@ -1,5 +1,6 @@
 // What the admin API shows, assembled from the running parts. Control path: allocation is fine.
 import type { Registry } from 'prom-client';
+import type { Ledger } from '../accounts/ledger.ts';
 import type { UsageRegistry } from '../accounts/usage.ts';
 import type { Policy } from '../policy.ts';
 import type { RulesReloader } from '../rules/reloader.ts';
@@ -12,6 +13,7 @@ export interface ViewDeps {
   readonly registry: Registry;
   readonly reloader: RulesReloader<Policy>;
   readonly usage: UsageRegistry;
+  readonly ledger: Ledger;
   readonly switchState: SwitchState;
   readonly store: CounterStore;
   ready(): boolean;
@@ -42,11 +44,19 @@ export function adminViews(deps: ViewDeps): AdminSources {
         },
       };
     },
-    accounts() {
-      return { accounts: usage.snapshot() };
+    accounts(query) {
+      const days = ledgerDays(query);
+      const { ledger } = deps;
+      return {
+        ledger: { days, scope: ledger.fleet ? 'this sidecar (the fleet ledger is in the shared store)' : 'this sidecar' },
+        accounts: usage.snapshot().map((a) => ({ ...a, ledger: ledger.summary(a.id, days) })),
+        unregistered: ledger.unregisteredNames().map((id) => ({ id, ledger: ledger.summary(id, days, false) })),
+        unregistered_overflow: usage.unregisteredOverflow,
+      };
     },
-    account(id) {
-      return usage.snapshotOf(id);
+    account(id, query) {
+      const snapshot = usage.snapshotOf(id);
+      return snapshot === null ? null : { ...snapshot, ledger: deps.ledger.summary(id, ledgerDays(query)) };
     },
     hotkeys() {
       const policy = reloader.current;
@@ -55,8 +65,14 @@ export function adminViews(deps: ViewDeps): AdminSources {
     breakers() {
       return { breakers: reloader.current?.breakers.describe() ?? [] };
     },
+    adaptive() {
+      return { clusters: reloader.current?.adaptive?.describe() ?? [] };
+    },
     clusters() {
       return { clusters: [...(reloader.current?.clusters.values() ?? [])].map((cluster) => cluster.describe()) };
+    },
+    mirrors() {
+      return reloader.current?.mirrors?.describe() ?? { mirrors: [] };
     },
     postSwitch(body) {
       const parsed = deps.parseSwitch(body);
@@ -67,4 +83,10 @@ export function adminViews(deps: ViewDeps): AdminSources {
       deps.applySwitch(null);
     },
   };
+}
+
+/** `?days=N` (1 to 30; default 1, today). */
+function ledgerDays(query: URLSearchParams): number {
+  const n = Number(query.get('days') ?? 1);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 30) : 1;
 }

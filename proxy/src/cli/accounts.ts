@@ -6,7 +6,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { addAccount, callersIn, setAccountKey } from '../rules/accounts-edit.ts';
+import { addAccount, callersIn, setAccountKey, setAccountQuota } from '../rules/accounts-edit.ts';
+import { REPORT_USAGE, reportCommand } from './accounts-report.ts';
 import { evaluateSources } from '../rules/load.ts';
 import { formatProblem } from '../rules/problems.ts';
 import { parseRoutePattern } from '../rules/route-pattern.ts';
@@ -20,7 +21,9 @@ import { defaultRulesTarget, processOutput, type CommandOutput } from './validat
 const USAGE = `usage: sluice accounts register --id ID --owner NAME --team TEAM --scenario TEXT --class CLASS --quota RATE
                                  [--burst N] [--routes 'GET /members/*' ...] [--rules DIR_OR_FILE]
        sluice accounts list [--rules DIR_OR_FILE]
-       sluice accounts rotate-key ID [--rules DIR_OR_FILE]`;
+       sluice accounts rotate-key ID [--rules DIR_OR_FILE]
+       sluice accounts set-quota ID RATE [--rules DIR_OR_FILE]
+       ${REPORT_USAGE}`;
 
 /** The rules or the request make the command impossible: exit 1 with these lines. */
 class Refused extends Error {
@@ -41,6 +44,10 @@ export async function accountsCommand(args: readonly string[], output: CommandOu
         return await list(rest, output);
       case 'rotate-key':
         return await rotateKey(rest, output);
+      case 'set-quota':
+        return await setQuota(rest, output);
+      case 'report':
+        return await reportCommand(rest, output);
       case '-h':
       case '--help':
       case 'help':
@@ -143,6 +150,24 @@ async function rotateKey(args: readonly string[], output: CommandOutput): Promis
 
   output.out(`new key for '${id}' in ${target.display}; the old key stops working once the rules reload`);
   printSecret(output, id, secret);
+  return 0;
+}
+
+async function setQuota(args: readonly string[], output: CommandOutput): Promise<number> {
+  const { flags, positional } = parseFlags(args, ['rules']);
+  if (positional.length !== 2) throw new UsageError('set-quota takes an account id and a rate, e.g. set-quota order-center 3000/s');
+  const [id, quota] = positional;
+  const rate = parseRate(quota);
+  if (rate === null) throw new Refused(`sluice accounts: '${quota}': must be a rate like 200/s or 3000/min`);
+  const { files } = await currentRules(flags.get('rules')?.[0]);
+  const target = files.find((file) => callersIn(file.text).accountIds.includes(id));
+  if (target === undefined) throw new Refused(`sluice accounts: no account '${id}'`);
+  const text = setAccountQuota(target.text, id, quota);
+  if (text === null) throw new Refused(`sluice accounts: no account '${id}' in ${target.display}`);
+  await verifyAndWrite(files, target, text, (next) =>
+    next.callers.accounts.some((a) => a.id === id && a.quota?.perSecond === rate.perSecond),
+  );
+  output.out(`quota of '${id}' set to ${quota} in ${target.display}; in force once the rules reload`);
   return 0;
 }
 

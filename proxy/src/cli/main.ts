@@ -13,6 +13,9 @@ commands:
                     [--burst N] [--routes 'GET /members/*' ...] [--rules DIR_OR_FILE]
   accounts list [--rules DIR_OR_FILE]
   accounts rotate-key ID [--rules DIR_OR_FILE]
+  accounts set-quota ID RATE [--rules DIR_OR_FILE]
+  accounts report [--rules R] [--redis URL | --admin URL] [--days 7] [--json] [--suggest-quotas]
+                      who really calls with each account, flags, quota suggestions
   drill start --name NAME --ttl DURATION [--delay D] [--abort STATUS] [--cluster C] ...
   drill stop NAME | drill list   [--admin HOST:PORT]
                       chaos drills on a running sidecar (admin token from $SLUICE_ADMIN_TOKEN)

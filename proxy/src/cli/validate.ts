@@ -61,7 +61,17 @@ function summarize(rules: Rules, files: number): string {
     count(rules.callers.accounts.length, 'account'),
     count(rules.limits.hotKeys.length, 'hot-key rule'),
     count(rules.degrade.length, 'degrade rule'),
+    ...migrationCounts(rules),
+    // Named only when present, so the line for rules without them reads as before.
+    ...(rules.limits.adaptive.length > 0 ? [count(rules.limits.adaptive.length, 'adaptive limit')] : []),
   ].join(', ');
+}
+
+/** Splits and mirrors, named only when the rules have some (a migration under way). */
+function migrationCounts(rules: Rules): string[] {
+  const splits = rules.classes.filter((cls) => cls.split != null).length;
+  const mirrors = rules.mirrors?.length ?? 0;
+  return [...(splits > 0 ? [count(splits, 'split')] : []), ...(mirrors > 0 ? [count(mirrors, 'mirror')] : [])];
 }
 
 function count(n: number, one: string, many = `${one}s`): string {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { loadRules } from '../rules/load.ts';
 import type { Rules } from '../rules/types.ts';
+import { addLunchHour } from './lunch-hour.ts';
 
 export const EXAMPLE_RULES_DIR = fileURLToPath(new URL('../../../rules/', import.meta.url));
 
@@ -51,6 +52,7 @@ export async function prepareDemoRules(options: DemoRulesOptions): Promise<DemoR
     // only by accident, so pick the one holding `clusters`).
     const main = [...docs.values()].find((d) => d.has('clusters')) ?? docs.values().next().value;
     if (main !== undefined) addMissing(main, [...docs.values()], notes);
+    if (main !== undefined) addLunchHour(main, [...docs.values()], notes);
     for (const [name, doc] of docs) await writeFile(join(dir, name), doc.toString(), 'utf8');
     const loaded = await loadRules(dir);
     if (!loaded.ok) throw new Error(`the example rules do not load: ${loaded.errors[0] ?? 'unknown problem'}`);
@@ -98,8 +100,8 @@ function adjust(doc: Document, options: DemoRulesOptions, notes: string[]): void
     });
     if (given.length > 0) {
       notes.push(
-        `accounts without a burst get one (${given.join(', ')}): the demo's client sends in small batches, ` +
-          'which a zero-burst quota partly refuses even below its rate',
+        `accounts without a burst get one (${given.join(', ')}): the demo's client sends in batches of up to 10, ` +
+          'more than the default burst (a tenth of a second of the quota) of a small quota',
       );
     }
   }

@@ -6,6 +6,7 @@ import type { Rules } from '../rules/types.ts';
 import type { MemberService } from './member-service.ts';
 import { chaosDrillPhase } from './drill-phase.ts';
 import type { DemoRequest, StreamSpec } from './traffic.ts';
+import { lunchHourPhase } from './lunch-hour.ts';
 
 export interface PhaseControl {
   readonly service: MemberService;
@@ -18,6 +19,8 @@ export interface PhaseControl {
   breakerState(name: string): string | null;
   /** A line in the view's event list. */
   event(text: string): void;
+  /** The sidecar's rules directory: a phase may rewrite it (a hot reload). */
+  readonly rulesDir?: string;
 }
 
 export interface Phase {
@@ -46,8 +49,8 @@ function memberId(n: number, seed: number): string {
   return String(100_000 + ((n * 7919 + seed * 104_729) % 900_000));
 }
 
-function stream(label: string, account: string, rate: number, request: (n: number) => DemoRequest): StreamSpec {
-  return { label, account, rate, request };
+function stream(label: string, account: string, rate: number, request: (n: number) => DemoRequest, app?: string): StreamSpec {
+  return { label, account, rate, request, app };
 }
 
 const orderCenter = stream('order-center', 'order-center', ORDER_RATE, (n) => ({
@@ -56,10 +59,16 @@ const orderCenter = stream('order-center', 'order-center', ORDER_RATE, (n) => ({
 }));
 
 const BOOKING_CALLS = ['', '/level', '/points'] as const;
-const bookingApp = stream('booking-app', 'booking-app', BOOKING_RATE, (n) => {
-  const suffix = BOOKING_CALLS[n % BOOKING_CALLS.length];
-  return { method: suffix === '/points' ? 'POST' : 'GET', path: `/members/${memberId(n, 2)}${suffix}` };
-});
+const bookingApp = stream(
+  'booking-app',
+  'booking-app',
+  BOOKING_RATE,
+  (n) => {
+    const suffix = BOOKING_CALLS[n % BOOKING_CALLS.length];
+    return { method: suffix === '/points' ? 'POST' : 'GET', path: `/members/${memberId(n, 2)}${suffix}` };
+  },
+  'hotel-checkout',
+);
 
 function marketing(rate: number): StreamSpec {
   return stream('marketing-campaign', 'marketing-campaign', rate, (n) => ({
@@ -78,7 +87,8 @@ function fraudCheck(rate: number, loopOnOne: boolean): StreamSpec {
   }));
 }
 
-const bot = stream('booking-app (bot)', 'booking-app', BOT_RATE, () => ({ method: 'GET', path: `/members/${HOT_MEMBER_ID}` }));
+// Another service reusing booking-app's key: the accounts report at the end shows it shared.
+const bot = stream('booking-app (bot)', 'booking-app', BOT_RATE, () => ({ method: 'GET', path: `/members/${HOT_MEMBER_ID}` }), 'price-scraper');
 
 export function tourPhases(rules: Rules): Phase[] {
   const facts = factsOf(rules);
@@ -120,12 +130,16 @@ export function tourPhases(rules: Rules): Phase[] {
       explain:
         `primary starts answering in ${SLOW_PRIMARY_MS} ms (breaker ${facts.rtBreaker} trips above ${facts.rtThreshold} on average): ` +
         'the breaker opens and order flow fails over to backup, marketing stays on its own cluster; ' +
+        (rules.limits.adaptive.some((a) => a.cluster === 'primary')
+          ? 'until it opens, the adaptive limit sheds what the slow primary cannot take (503 overloaded); '
+          : '') +
         'then primary recovers, half-open probes pass and the breaker closes.',
       seconds: 14,
       streams: [orderCenter, bookingApp, marketing(MARKETING_TRICKLE), fraudCheck(FRAUD_RATE, false)],
       script: (control) => slowdown(control, facts.rtBreaker),
     },
     chaosDrillPhase([orderCenter, bookingApp, marketing(MARKETING_TRICKLE)], facts.rtBreaker, facts.rtThreshold),
+    lunchHourPhase(rules, [orderCenter, bookingApp]),
   ];
 }
 

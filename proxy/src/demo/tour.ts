@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { Sidecar } from '../sidecar.ts';
 import { prepareDemoRules, type DemoRules } from './demo-rules.ts';
+import { accountsReportBlock } from './ledger-report.ts';
+import { capPrimary } from './lunch-hour.ts';
 import { startMemberService, type MemberService } from './member-service.ts';
+import { migrationPhase } from './migration-phase.ts';
 import { tourPhases, type Phase } from './phases.ts';
 import { BreakerWatch, sidecarLog, type SidecarLog } from './sidecar-watch.ts';
 import { Tally } from './tally.ts';
@@ -49,6 +52,7 @@ export async function runTour(options: TourOptions): Promise<{ interrupted: bool
   let redraw: NodeJS.Timeout | null = null;
   try {
     service = await startMemberService();
+    capPrimary(service);
     rules = await prepareDemoRules({
       endpoints: new Map(service.all.map((c) => [c.name, c.url])),
       fallbackUrl: service.primary.url,
@@ -65,7 +69,7 @@ export async function runTour(options: TourOptions): Promise<{ interrupted: bool
     watch = new BreakerWatch(adminUrl);
     watch.start(BREAKER_POLL_MS);
 
-    const phases = tourPhases(rules.rules);
+    const phases = [...tourPhases(rules.rules), migrationPhase()];
     const header = [
       style.bold('sluice demo: a tour of traffic governance on this machine'),
       `  sidecar ${dataUrl} (admin ${adminUrl}, metrics ${adminUrl}/metrics)`,
@@ -105,7 +109,7 @@ export async function runTour(options: TourOptions): Promise<{ interrupted: bool
         out.write(`${style.bold(`== ${phaseHeading({ index, count: phases.length, title: phase.title })} (${(durationMs / 1000).toFixed(1)} s) ==`)}\n`);
         out.write(`${wrapText(phase.explain, options.width - 2).map((l) => `  ${l}`).join('\n')}\n`);
       }
-      await runPhase(phase, durationMs, { traffic, tallies, service, watch, signal, addEvent, adminUrl });
+      await runPhase(phase, durationMs, { traffic, tallies, service, watch, signal, addEvent, adminUrl, rulesDir: rules.dir });
       if (redraw !== null) {
         clearInterval(redraw);
         redraw = null;
@@ -124,6 +128,7 @@ export async function runTour(options: TourOptions): Promise<{ interrupted: bool
     out.write(
       `${renderSummary(rows, { adminUrl, elapsedMs: performance.now() - tourStart, metricsExcerpt: excerpt, interrupted: signal.aborted }, style)}`,
     );
+    out.write(`\n${accountsReportBlock(sidecar, style)}\n`);
     out.write(`${style.dim(`The sidecar's own log (JSON, control events only): ${logSink.file}`)}\n`);
     return { interrupted: signal.aborted };
   } finally {
@@ -146,6 +151,7 @@ interface PhaseDeps {
   readonly signal: AbortSignal;
   readonly adminUrl: string;
   addEvent(text: string): void;
+  readonly rulesDir: string;
 }
 
 async function runPhase(phase: Phase, durationMs: number, deps: PhaseDeps): Promise<void> {
@@ -156,6 +162,7 @@ async function runPhase(phase: Phase, durationMs: number, deps: PhaseDeps): Prom
     adminUrl: deps.adminUrl,
     breakerState: (name) => deps.watch.stateOf(name),
     event: deps.addEvent,
+    rulesDir: deps.rulesDir,
   });
   await deps.traffic.run(phase.streams, deps.tallies, durationMs, { signal: deps.signal, drainMs: 2500 });
   await script;

@@ -15,6 +15,8 @@ export interface StreamSpec {
   /** Row name in the view; usually the account id. */
   readonly label: string;
   readonly account: string;
+  /** x-client-app: the calling service's name, as the caller ledger sees it. */
+  readonly app?: string;
   /** Requests per second. */
   readonly rate: number;
   /** The n-th request of the stream. */
@@ -84,6 +86,7 @@ export class TrafficRunner {
     const headers: Record<string, string> = {
       'x-caller-account': stream.account,
       'x-caller-key': demoKey(stream.account),
+      'x-client-app': stream.app ?? stream.label,
     };
     if (method === 'POST') headers['content-type'] = 'application/json';
     const done = this.pool

@@ -8,7 +8,7 @@ import type { LimitInfo, Reason } from '../reasons.ts';
 import type { Rate, Rules } from '../rules/types.ts';
 import type { StateRegistry } from '../state-registry.ts';
 import type { ClassTable, CompiledClass } from '../compiled-class.ts';
-import type { BucketSpec } from '../store/store.ts';
+import { bucketSpec, type BucketSpec } from '../store/store.ts';
 import type { CompiledAccountRef, RequestContext } from './guard.ts';
 import { compileRoutes, type RouteMatcher } from './route-matcher.ts';
 
@@ -103,6 +103,8 @@ export interface AccountTable {
   readonly anyRoutes: boolean;
   /** Some account has a quota. */
   readonly anyQuota: boolean;
+  /** Usage of every account, and of the names unregistered callers sent. */
+  readonly usage: UsageRegistry;
 }
 
 export interface AccountTableDeps {
@@ -161,7 +163,7 @@ export function buildAccountTable(rules: Rules, deps: AccountTableDeps): Account
       id: UNKNOWN_ACCOUNT,
       className: callers.unknown,
       keyHash: null,
-      quota: quota === null ? null : quotaBucket(deps.registry, UNKNOWN_ACCOUNT, quota, 0),
+      quota: quota === null ? null : quotaBucket(deps.registry, UNKNOWN_ACCOUNT, quota, callers.unknownBurst),
       quotaLimit: quota === null ? null : limitInfo('account', quota),
       routes: null,
       usage: deps.usage.of(UNKNOWN_ACCOUNT),
@@ -169,7 +171,7 @@ export function buildAccountTable(rules: Rules, deps: AccountTableDeps): Account
       klass: deps.classes?.get(callers.unknown) ?? null,
     });
   }
-  return { byId, unknown, anyRoutes, anyQuota };
+  return { byId, unknown, anyRoutes, anyQuota, usage: deps.usage };
 }
 
 /**
@@ -178,7 +180,7 @@ export function buildAccountTable(rules: Rules, deps: AccountTableDeps): Account
  */
 export function quotaBucket(registry: StateRegistry, id: string, quota: Rate, burst: number): readonly BucketSpec[] {
   const identity = `quota:${id}:${quota.perSecond}:${burst}`;
-  return registry.get(identity, () => Object.freeze([Object.freeze({ key: identity, perSecond: quota.perSecond, burst })]));
+  return registry.get(identity, () => Object.freeze([bucketSpec(identity, quota.perSecond, burst)]));
 }
 
 /** RateLimit-Policy of a rate: q per second (w=1), or q per minute (w=60) for rates written N/min. */

@@ -3,6 +3,9 @@
 // every refusing breaker says `failover` and the failover cluster's own breakers allow; else 503
 // circuit_open with the time to the next probe. Shadow breakers are evaluated on the chosen
 // cluster and reported when they would have refused, but never change where a request goes.
+// A class with a `split` first decides (upstream/split.ts) whether this request goes to the split
+// cluster; that cluster then stands in for the class's own, with its own breakers and the class's
+// failover (none for an isolated class), so breakers and failover apply to the cluster chosen.
 // Its settle feeds each answer (latency, error) to the breakers of the cluster it went to.
 import { Breaker, breakerIdentity, DENIED, type TransitionListener } from '../breakers/breaker.ts';
 import { BreakerSet, holdProbe } from '../breakers/breaker-set.ts';
@@ -12,7 +15,8 @@ import type { Metrics } from '../metrics.ts';
 import { rejection, type Rejection } from '../reasons.ts';
 import type { Rules } from '../rules/types.ts';
 import type { StateRegistry } from '../state-registry.ts';
-import { compileRoutes } from '../upstream/router.ts';
+import { compileRoutes, type ClassRoute } from '../upstream/router.ts';
+import { SplitDecision } from '../upstream/split.ts';
 import type { Guard, RequestContext, Verdict } from './guard.ts';
 import type { ClassTable } from '../compiled-class.ts';
 import { accountOf } from './account-table.ts';
@@ -54,6 +58,8 @@ interface Gate {
 interface CompiledRoute {
   readonly primary: Gate;
   readonly failover: Gate | null;
+  /** The class's split: when it moves a request, `route` replaces this one. */
+  readonly split: { readonly decision: SplitDecision; readonly route: CompiledRoute } | null;
 }
 
 const WINDOW_CLOCK_IDENTITY = 'breakers:window-clock';
@@ -71,13 +77,25 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
 
   if (rules.degrade.length === 0) {
     const clusterOf = new Map<string, string>();
-    for (const [name, route] of table.routes) clusterOf.set(name, route.primary);
+    const splits = new Map<string, SplitDecision>();
+    for (const [name, route] of table.routes) {
+      clusterOf.set(name, route.primary);
+      const split = splitOf(rules, route, deps.metrics);
+      if (split !== null) splits.set(name, split);
+    }
     const guard: Guard = {
       name: 'breaker',
       check(ctx) {
         const compiled = accountOf(ctx)?.klass;
         const cluster = compiled != null && compiled.primaryName !== '' ? compiled.primaryName : clusterOf.get(ctx.className);
         if (cluster === undefined) return UNROUTABLE;
+        if (splits.size !== 0) {
+          const split = splits.get(ctx.className);
+          if (split !== undefined && split.moves(ctx)) {
+            ctx.cluster = split.to;
+            return null;
+          }
+        }
         ctx.cluster = cluster;
         return null;
       },
@@ -112,10 +130,20 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
   };
   const routes = new Map<string, CompiledRoute>();
   for (const [name, route] of table.routes) {
-    const compiledRoute: CompiledRoute = Object.freeze({
-      primary: gateOf(route.primary),
-      failover: route.failover === null ? null : gateOf(route.failover),
-    });
+    const failover = route.failover === null ? null : gateOf(route.failover);
+    const decision = splitOf(rules, route, deps.metrics);
+    const split =
+      decision === null || route.split === null
+        ? null
+        : Object.freeze({
+            decision,
+            route: Object.freeze({
+              primary: gateOf(route.split),
+              failover: route.failover === route.split ? null : failover,
+              split: null,
+            }),
+          });
+    const compiledRoute: CompiledRoute = Object.freeze({ primary: gateOf(route.primary), failover, split });
     routes.set(name, compiledRoute);
     const compiled = deps.classes?.get(name);
     if (compiled !== undefined) compiled.breakerRoute = compiledRoute;
@@ -132,8 +160,9 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
   const guard: Guard = {
     name: 'breaker',
     check(ctx: RequestContext): Verdict {
-      const route = (accountOf(ctx)?.klass?.breakerRoute as CompiledRoute | null | undefined) ?? routes.get(ctx.className);
+      let route = (accountOf(ctx)?.klass?.breakerRoute as CompiledRoute | null | undefined) ?? routes.get(ctx.className);
       if (route === undefined) return UNROUTABLE;
+      if (route.split !== null && route.split.decision.moves(ctx)) route = route.split.route;
       const primary = route.primary;
       const failover = route.failover;
       let chosen: Gate;
@@ -163,6 +192,17 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
     },
   };
   return { guard, breakers: set, warnings: table.warnings };
+}
+
+/** The split decision of a class's route, or null when it has none. */
+function splitOf(rules: Rules, route: ClassRoute, metrics: Metrics): SplitDecision | null {
+  if (route.split === null) return null;
+  const splitRules = rules.classes.find((cls) => cls.name === route.className)?.split;
+  if (splitRules == null) return null;
+  return new SplitDecision(splitRules, route.split, {
+    home: metrics.splitRequests.labels(route.className, route.primary),
+    moved: metrics.splitRequests.labels(route.className, route.split),
+  });
 }
 
 function permitsAll(breakers: readonly Breaker[]): boolean {

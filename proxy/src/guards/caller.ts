@@ -3,6 +3,8 @@
 // Missing or unknown accounts are refused 401 unknown_caller, or share the 'unknown' account of
 // the configured class; a wrong or missing key is 401 bad_key.
 import { hash, timingSafeEqual } from 'node:crypto';
+import { bounded, compileIdentity, type IdentityOf } from '../accounts/identity.ts';
+import type { UsageRegistry } from '../accounts/usage.ts';
 import type { Clock } from '../clock.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Rules } from '../rules/types.ts';
@@ -33,8 +35,12 @@ class CallerGuard implements Guard {
   private readonly clock: Clock;
   private readonly recordRoutes: boolean;
   private readonly unidentified: UnidentifiedCaller;
+  private readonly identityOf: IdentityOf;
+  private readonly usage: UsageRegistry;
 
   constructor(rules: Rules, table: AccountTable, deps: CallerGuardDeps) {
+    this.identityOf = compileIdentity(rules.callers.identity);
+    this.usage = table.usage;
     this.byId = table.byId;
     this.unknown = table.unknown;
     this.checkKeys = rules.callers.auth === 'key';
@@ -50,8 +56,16 @@ class CallerGuard implements Guard {
     const name = headers['x-caller-account'];
     let account = typeof name === 'string' ? this.byId.get(name) : undefined;
     if (account === undefined) {
+      // The ledger keeps who tried, under the name they sent (bounded in number and length).
+      const tried = this.usage.unregistered(typeof name === 'string' ? bounded(name) : '');
+      if (tried !== null) {
+        tried.seen(this.clock.now(), ctx.remoteAddress);
+        tried.identify(this.identityOf(headers, ctx.remoteAddress));
+      }
       if (this.unknown === null) {
         ctx.account = this.unidentified;
+        // The ledger of who tried; the pipeline counts the refusal in the metrics.
+        tried?.rejected('unknown_caller');
         return UNKNOWN_CALLER;
       }
       account = this.unknown;
@@ -66,6 +80,7 @@ class CallerGuard implements Guard {
     ctx.account = account;
     ctx.className = account.className;
     account.usage.seen(this.clock.now(), ctx.remoteAddress);
+    account.usage.identify(this.identityOf(headers, ctx.remoteAddress));
     if (this.recordRoutes) account.usage.route(callTemplate(ctx.method, ctx.path));
     return null;
   }

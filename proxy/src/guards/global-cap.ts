@@ -1,8 +1,9 @@
 // Global cap with class ceilings (SPEC §3): at most `rate` admitted in total, and a class with
 // max_share s only while it stays under s × rate; both buckets are taken in one all-or-none store
-// call, so a refused class uses none of the total. 429 global_cap. The global rule has no burst
-// of its own; its buckets tolerate BURST_SECONDS of traffic arriving at once (event-loop batches,
-// GC pauses), so a span of t seconds admits at most rate × (t + BURST_SECONDS) + 1.
+// call, so a refused class uses none of the total. 429 global_cap. The global rule has no `burst`
+// key: the total takes the default burst (rules/burst.ts, set at normalization) and each class
+// ceiling the same default at its own rate, so a span of t seconds admits at most
+// rate × (t + 0.1) + 1 and arrivals bunched by the event loop are not refused far below the cap.
 // sluice_global_admitted_ratio{class} is the share of the cap admitted in the last second, set
 // by a 1 s timer from plain counters.
 import type { Gauge } from 'prom-client';
@@ -14,18 +15,13 @@ import type { StateRegistry } from '../state-registry.ts';
 import type { ClassTable } from '../compiled-class.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { taggedKey } from '../store/redis-keys.ts';
-import type { BucketSpec, CounterStore } from '../store/store.ts';
+import { defaultBurst } from '../rules/burst.ts';
+import { bucketSpec, type BucketSpec, type CounterStore } from '../store/store.ts';
 import { accountOf } from './account-table.ts';
 import { fixedRejection } from './rejections.ts';
 import { CONSUMED_GLOBAL } from './consumed.ts';
 import type { Guard, RequestContext, Verdict } from './guard.ts';
 
-/**
- * The global cap has no `burst` key: its buckets tolerate a tenth of a second of traffic, so
- * arrivals bunched by the event loop (a GC pause, a batch of sockets read in one turn) are not
- * refused far below the cap, while any span of t seconds stays under rate × (t + 0.1) + 1.
- */
-export const BURST_SECONDS = 0.1;
 /** All global buckets share one hash tag: taken together in one script on Redis Cluster. */
 const TAG = 'global';
 const CLOSED_RETRY_MS = 1000;
@@ -102,7 +98,7 @@ export class GlobalCapGuard implements Guard {
         ? deps.registry.get('global:instance-store', () => new LocalStore(deps.clock))
         : deps.store;
     const mode = global.shadow ? 'shadow:' : '';
-    const total = bucket(deps.registry, `${mode}total:${rate}`, rate);
+    const total = bucket(deps.registry, `${mode}total:${rate}`, rate, global.burst);
     const totalLimit = Object.freeze({ policy: 'global', quota: rate, windowSeconds: 1 });
     const names = rules.classes.map((c) => c.name);
     this.meter = deps.registry.get(`global-meter:${rate}:${names.join(',')}`, () => new GlobalMeter(names, rate, deps.metrics));
@@ -111,7 +107,7 @@ export class GlobalCapGuard implements Guard {
       const buckets =
         ceiling >= rate || ceiling <= 0
           ? Object.freeze([total])
-          : Object.freeze([bucket(deps.registry, `${mode}class:${c.name}:${ceiling}`, ceiling), total]);
+          : Object.freeze([bucket(deps.registry, `${mode}class:${c.name}:${ceiling}`, ceiling, defaultBurst(ceiling)), total]);
       const limit = ceiling >= rate ? totalLimit : Object.freeze({ policy: 'global', quota: Math.floor(ceiling), windowSeconds: 1 });
       const gate: Gate = { className: c.name, index, buckets, limit, closed: ceiling <= 0 };
       this.gates.set(c.name, gate);
@@ -163,9 +159,9 @@ export class GlobalCapGuard implements Guard {
 const STORE_UNAVAILABLE = fixedRejection('store_unavailable');
 
 /** A global bucket; its key is its identity, so a changed rate or share starts a fresh one. */
-function bucket(registry: StateRegistry, name: string, perSecond: number): BucketSpec {
-  const key = taggedKey(TAG, name);
-  return registry.get(key, () => Object.freeze({ key, perSecond, burst: Math.max(1, Math.ceil(perSecond * BURST_SECONDS)) }));
+function bucket(registry: StateRegistry, name: string, perSecond: number, burst: number): BucketSpec {
+  const key = taggedKey(TAG, `${name}:${burst}`);
+  return registry.get(key, () => bucketSpec(key, perSecond, burst));
 }
 
 /** MemoryStore kept in the state registry: disposed with the rule that made it. */

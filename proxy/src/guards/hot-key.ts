@@ -44,11 +44,12 @@ export function hotKeyGuard(rules: readonly HotKeyRules[], deps: HotKeyGuardDeps
  * burst, overrides, track, shadow), so any change starts a fresh table.
  */
 export function hotKeyTable(registry: StateRegistry, rule: HotKeyRules): HotKeyTable {
-  const overrides = [...rule.overrides].map(([value, rate]) => `${value}=${rate.perSecond}`).join(',');
+  const burstOf = (value: string) => rule.overrideBursts.get(value) ?? rule.burst;
+  const overrides = [...rule.overrides].map(([value, rate]) => `${value}=${rate.perSecond}/${burstOf(value)}`).join(',');
   const identity = `hotkey:${rule.name}:${rule.key}:${rule.rate.perSecond}:${rule.burst}:${rule.track}:${rule.shadow ? 'shadow' : 'enforce'}:${overrides}`;
   return registry.get(identity, () => {
     const specs = new Map<string, GcraSpec>();
-    for (const [value, rate] of rule.overrides) specs.set(value, gcraSpec(rate.perSecond, rule.burst));
+    for (const [value, rate] of rule.overrides) specs.set(value, gcraSpec(rate.perSecond, burstOf(value)));
     return new HotKeyTable({ name: rule.name, track: rule.track, rate: gcraSpec(rule.rate.perSecond, rule.burst), overrides: specs });
   });
 }

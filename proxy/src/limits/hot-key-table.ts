@@ -13,7 +13,7 @@
 // only entries whose TAT has passed, so they are dropped on reuse; eviction scans a bounded
 // number of slots from a low-water mark and drops the earliest of the lowest slot's oldest few. Entry objects are recycled, so a churn of distinct
 // values allocates nothing but the Map's own slots.
-import type { GcraSpec } from './gcra.ts';
+import { CLOSED_RETRY_MS, gcraAdvance, gcraClosed, gcraFill, gcraRefund, gcraWait, type GcraSpec } from './gcra.ts';
 
 const SLOTS = 64;
 const SLOTS_PER_HORIZON = 16;
@@ -79,9 +79,12 @@ export class HotKeyTable {
     this.track = Math.floor(options.track);
     this.rate = options.rate;
     this.overrides = options.overrides ?? new Map();
-    let horizon = options.rate.tolerance + options.rate.interval;
-    for (const spec of this.overrides.values()) horizon = Math.max(horizon, spec.tolerance + spec.interval);
-    this.horizon = horizon;
+    // Closed specs (rate 0) hold no entries, so they do not stretch the horizon.
+    let horizon = 0;
+    for (const spec of [options.rate, ...this.overrides.values()]) {
+      if (!gcraClosed(spec)) horizon = Math.max(horizon, spec.tolerance + spec.interval);
+    }
+    this.horizon = horizon > 0 ? horizon : 1000;
     this.width = horizon / SLOTS_PER_HORIZON;
     for (let i = 0; i < SLOTS; i++) this.slots.push(new Set());
   }
@@ -99,14 +102,16 @@ export class HotKeyTable {
   take(key: string, now: number): number {
     const e = this.entries.get(key);
     if (e === undefined) {
-      // A first sighting always conforms.
-      if (this.entries.size >= this.track) this.evict(now);
+      // A first sighting conforms, unless its rate is 0.
       const spec = this.specFor(key);
+      if (gcraClosed(spec)) return CLOSED_RETRY_MS;
+      if (this.entries.size >= this.track) this.evict(now);
       const fresh = this.spare.pop();
-      const entry = fresh === undefined ? new Entry(key, now + spec.interval, spec) : fresh;
+      const tat = gcraAdvance(undefined, now, spec);
+      const entry = fresh === undefined ? new Entry(key, tat, spec) : fresh;
       if (fresh !== undefined) {
         entry.key = key;
-        entry.tat = now + spec.interval;
+        entry.tat = tat;
         entry.spec = spec;
         entry.refused = false;
         entry.slot = -1;
@@ -115,21 +120,17 @@ export class HotKeyTable {
       this.place(entry);
       return 0;
     }
-    if (e.tat > now) {
-      const wait = e.tat - e.spec.tolerance - now;
-      if (wait > 0) {
-        if (!e.refused) {
-          e.refused = true;
-          this.place(e);
-        }
-        return wait;
+    const wait = gcraWait(e.tat, now, e.spec);
+    if (wait > 0) {
+      if (!e.refused) {
+        e.refused = true;
+        this.place(e);
       }
-      e.tat += e.spec.interval;
-    } else {
-      // A key refused within the last horizon is still known to run hot.
-      e.refused = e.refused && now - e.tat < this.horizon;
-      e.tat = now + e.spec.interval;
+      return wait;
     }
+    // A key refused within the last horizon is still known to run hot.
+    if (e.tat <= now) e.refused = e.refused && now - e.tat < this.horizon;
+    e.tat = gcraAdvance(e.tat, now, e.spec);
     this.place(e);
     return 0;
   }
@@ -137,17 +138,14 @@ export class HotKeyTable {
   /** 0 when a request for `key` at `now` would be admitted, else the wait; changes nothing. */
   peek(key: string, now: number): number {
     const e = this.entries.get(key);
-    if (e === undefined || e.tat <= now) return 0;
-    const wait = e.tat - e.spec.tolerance - now;
-    return wait > 0 ? wait : 0;
+    return e === undefined ? gcraWait(undefined, now, this.specFor(key)) : gcraWait(e.tat, now, e.spec);
   }
 
   /** Give back one request for `key` (a later check refused it). */
   give(key: string, now: number): void {
     const e = this.entries.get(key);
     if (e === undefined) return;
-    const back = e.tat - e.spec.interval;
-    e.tat = back > now ? back : now;
+    e.tat = gcraRefund(e.tat, now, e.spec);
     this.place(e);
   }
 
@@ -163,13 +161,10 @@ export class HotKeyTable {
       const i = ringIndex(j);
       if (this.epochs[i] !== j) continue;
       for (const e of this.slots[i]) {
-        const lead = e.tat - now;
-        if (lead <= 0) continue;
-        const span = e.spec.tolerance + e.spec.interval;
-        const fill = lead >= span ? 1 : lead / span;
-        if (fill < ratio) continue;
-        const wait = lead - e.spec.tolerance;
-        found.push({ key: e.key, perSecond: e.spec.perSecond, fill, over: wait > 0, retryAfterMs: wait > 0 ? wait : 0 });
+        const fill = gcraFill(e.tat, now, e.spec);
+        if (fill === 0 || fill < ratio) continue;
+        const wait = gcraWait(e.tat, now, e.spec);
+        found.push({ key: e.key, perSecond: e.spec.perSecond, fill, over: wait > 0, retryAfterMs: wait });
       }
     }
     found.sort((a, b) => b.fill - a.fill || b.retryAfterMs - a.retryAfterMs);

@@ -79,6 +79,28 @@ export function setAccountKey(text: string, id: string, keySha256: string): stri
   return doc.toString({ lineWidth: 0 });
 }
 
+/** The text with the account's quota replaced (or added); null when the id is not there. */
+export function setAccountQuota(text: string, id: string, quota: string): string | null {
+  const doc = parseDocument(text);
+  const accounts = doc.getIn(['callers', 'accounts'], true);
+  if (!isSeq(accounts)) return null;
+  const account = accounts.items.find((item): item is YAMLMap => isMap(item) && item.get('id') === id);
+  if (account === undefined) return null;
+
+  const current = account.get('quota', true);
+  if (isScalar(current) && current.range) {
+    return `${text.slice(0, current.range[0])}${quota}${text.slice(current.range[1])}`;
+  }
+  const idPair = account.items.find((pair) => isScalar(pair.key) && pair.key.value === 'id');
+  const idKey = idPair?.key;
+  if (!account.flow && isScalar(idKey) && idKey.range && isScalar(idPair?.value) && idPair.value.range) {
+    const indent = columnOf(text, idKey.range[0]);
+    return insertAfterLine(text, idPair.value.range[1], `${' '.repeat(indent)}quota: ${quota}\n`);
+  }
+  account.set('quota', quota);
+  return doc.toString({ lineWidth: 0 });
+}
+
 function accountNode(account: NewAccount): YAMLMap {
   const fields: Record<string, unknown> = {
     id: account.id,

@@ -4,6 +4,8 @@
 
 import type {
   AccountRules,
+  AdaptiveRules,
+  IdentitySource,
   BalanceKind,
   ClassRules,
   ClusterRules,
@@ -12,12 +14,14 @@ import type {
   DegradeRules,
   FaultRules,
   HotKeyRules,
+  MirrorRules,
   Rate,
   Rules,
   StoreKind,
   DegradeKind,
   DegradeAction,
 } from './types.ts';
+import { defaultBurst } from './burst.ts';
 import { parseDuration, parseRate } from './units.ts';
 
 /** Defaults of every optional setting; README's rules reference lists the same values. */
@@ -35,7 +39,7 @@ export const DEFAULTS = {
   auth: 'key',
   unknown: 'reject',
   enforceRoutes: false,
-  burst: 0,
+  identity: ['header:x-client-app', 'ip'],
   globalScope: 'fleet',
   track: 100_000,
   window: '1s',
@@ -43,6 +47,12 @@ export const DEFAULTS = {
   openFor: '10s',
   probes: 3,
   shadow: false,
+  adaptiveAlgorithm: 'gradient',
+  initialLimit: 20,
+  minLimit: 4,
+  maxLimit: 1000,
+  tolerance: 2,
+  reserve: 0.2,
   balance: 'round_robin',
   healthPath: '/healthz',
   healthInterval: '5s',
@@ -54,6 +64,9 @@ export const DEFAULTS = {
   retryBudget: 0.2,
   traceSample: 0.01,
   traceServiceName: 'sluice',
+  mirrorPercent: 100,
+  mirrorMethods: ['GET', 'HEAD'],
+  maxInFlight: 64,
 } as const;
 
 interface RawDocument {
@@ -66,7 +79,10 @@ interface RawDocument {
     instances?: number;
   } | null;
   clusters?: Record<string, RawCluster> | null;
-  classes?: Record<string, { cluster: string; failover?: string; max_share?: number }> | null;
+  classes?: Record<
+    string,
+    { cluster: string; failover?: string; max_share?: number; split?: { to: string; percent: number; sticky?: string } }
+  > | null;
   switch?: Record<string, string> | null;
   callers?: {
     auth?: 'key' | 'trust';
@@ -74,14 +90,17 @@ interface RawDocument {
     unknown_quota?: string;
     enforce_routes?: boolean;
     accounts?: RawAccount[] | null;
+    identity?: string[];
   } | null;
   limits?: {
     global?: { rate: string; scope?: 'fleet' | 'instance'; shadow?: boolean };
     hot_keys?: RawHotKey[] | null;
+    adaptive?: RawAdaptive[] | null;
   } | null;
   degrade?: RawDegrade[] | null;
   tracing?: { otlp: string; sample?: number; service_name?: string } | null;
   faults?: RawFault[] | null;
+  mirrors?: RawMirror[] | null;
 }
 
 /** A fault entry as written (rules files, or the JSON posted to /admin/faults). */
@@ -107,6 +126,16 @@ interface RawCluster {
   retry?: { attempts?: number; on?: (string | number)[]; budget?: number };
 }
 
+interface RawMirror {
+  name: string;
+  from: string;
+  to: string;
+  percent?: number;
+  methods?: string[];
+  compare?: { ignore?: string[] };
+  max_in_flight?: number;
+}
+
 interface RawAccount {
   id: string;
   owner: string;
@@ -126,6 +155,17 @@ interface RawHotKey {
   burst?: number;
   overrides?: Record<string, string>;
   track?: number;
+  shadow?: boolean;
+}
+
+interface RawAdaptive {
+  cluster: string;
+  algorithm?: 'gradient' | 'aimd';
+  initial_limit?: number;
+  min_limit?: number;
+  max_limit?: number;
+  tolerance?: number;
+  reserve?: number;
   shadow?: boolean;
 }
 
@@ -168,6 +208,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
     cluster: raw.cluster,
     failover: (raw.failover ?? DEFAULTS.failover) === 'none' ? null : (raw.failover as string),
     maxShare: raw.max_share ?? DEFAULTS.maxShare,
+    split: raw.split === undefined ? null : { to: raw.split.to, percent: raw.split.percent, sticky: raw.split.sticky ?? null },
   }));
 
   return {
@@ -191,8 +232,10 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
       auth: callers.auth ?? DEFAULTS.auth,
       unknown: callers.unknown ?? DEFAULTS.unknown,
       unknownQuota: callers.unknown_quota === undefined ? null : rate(callers.unknown_quota),
+      unknownBurst: callers.unknown_quota === undefined ? 0 : defaultBurst(rate(callers.unknown_quota).perSecond),
       enforceRoutes: callers.enforce_routes ?? DEFAULTS.enforceRoutes,
       accounts: (callers.accounts ?? []).map(normalizeAccount),
+      identity: (callers.identity ?? DEFAULTS.identity).map(identitySource),
     },
     limits: {
       global:
@@ -200,10 +243,12 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
           ? null
           : {
               rate: rate(limits.global.rate),
+              burst: defaultBurst(rate(limits.global.rate).perSecond),
               scope: limits.global.scope ?? DEFAULTS.globalScope,
               shadow: limits.global.shadow ?? DEFAULTS.shadow,
             },
       hotKeys: (limits.hot_keys ?? []).map(normalizeHotKey),
+      adaptive: (limits.adaptive ?? []).map(normalizeAdaptive),
     },
     degrade: (doc.degrade ?? []).map(normalizeDegrade),
     tracing:
@@ -214,6 +259,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
             sample: doc.tracing.sample ?? DEFAULTS.traceSample,
             serviceName: doc.tracing.service_name ?? DEFAULTS.traceServiceName,
           },
+    mirrors: (doc.mirrors ?? []).map(normalizeMirror),
     faults: (doc.faults ?? []).map((raw) => normalizeFault(raw, raw.until === undefined ? null : Date.parse(raw.until))),
   };
 }
@@ -270,21 +316,39 @@ function normalizeAccount(raw: RawAccount): AccountRules {
     class: raw.class,
     keySha256: raw.key_sha256 ?? null,
     quota: raw.quota === undefined ? null : rate(raw.quota),
-    burst: raw.burst ?? DEFAULTS.burst,
+    burst: raw.burst ?? (raw.quota === undefined ? 0 : defaultBurst(rate(raw.quota).perSecond)),
     routes: raw.routes ?? null,
   };
 }
 
 function normalizeHotKey(raw: RawHotKey): HotKeyRules {
   const overrides = new Map<string, Rate>();
-  for (const [value, text] of Object.entries(raw.overrides ?? {})) overrides.set(value, rate(text));
+  const overrideBursts = new Map<string, number>();
+  for (const [value, text] of Object.entries(raw.overrides ?? {})) {
+    overrides.set(value, rate(text));
+    overrideBursts.set(value, raw.burst ?? defaultBurst(rate(text).perSecond));
+  }
   return {
     name: raw.name,
     key: raw.key,
     rate: rate(raw.rate),
-    burst: raw.burst ?? DEFAULTS.burst,
+    burst: raw.burst ?? defaultBurst(rate(raw.rate).perSecond),
     overrides,
+    overrideBursts,
     track: raw.track ?? DEFAULTS.track,
+    shadow: raw.shadow ?? DEFAULTS.shadow,
+  };
+}
+
+function normalizeAdaptive(raw: RawAdaptive): AdaptiveRules {
+  return {
+    cluster: raw.cluster,
+    algorithm: raw.algorithm ?? DEFAULTS.adaptiveAlgorithm,
+    initialLimit: raw.initial_limit ?? DEFAULTS.initialLimit,
+    minLimit: raw.min_limit ?? DEFAULTS.minLimit,
+    maxLimit: raw.max_limit ?? DEFAULTS.maxLimit,
+    tolerance: raw.tolerance ?? DEFAULTS.tolerance,
+    reserve: raw.reserve ?? DEFAULTS.reserve,
     shadow: raw.shadow ?? DEFAULTS.shadow,
   };
 }
@@ -304,6 +368,18 @@ function normalizeDegrade(raw: RawDegrade): DegradeRules {
   };
 }
 
+function normalizeMirror(raw: RawMirror): MirrorRules {
+  return {
+    name: raw.name,
+    from: raw.from,
+    to: raw.to,
+    percent: raw.percent ?? DEFAULTS.mirrorPercent,
+    methods: raw.methods ?? DEFAULTS.mirrorMethods,
+    ignore: raw.compare?.ignore ?? [],
+    maxInFlight: raw.max_in_flight ?? DEFAULTS.maxInFlight,
+  };
+}
+
 function rate(text: string): Rate {
   const parsed = parseRate(text);
   if (parsed === null) throw new Error(`not a rate: ${text}`);
@@ -314,4 +390,9 @@ function duration(text: string): number {
   const parsed = parseDuration(text);
   if (parsed === null) throw new Error(`not a duration: ${text}`);
   return parsed;
+}
+
+/** `header:NAME` (the name lower-cased, as Node presents headers) or `ip`. */
+function identitySource(text: string): IdentitySource {
+  return text === 'ip' ? { kind: 'ip' } : { kind: 'header', name: text.slice('header:'.length).toLowerCase() };
 }

@@ -13,10 +13,13 @@ export const REDIS_URL_PATTERN = '^rediss?://\\S+$';
 export const SHA256_PATTERN = '^[0-9a-f]{64}$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const ROUTE_PATTERN = '^([A-Z]+|\\*) +/\\S*$';
+export const IDENTITY_SOURCE_PATTERN = "^(ip|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
 export const FAULT_HEADER_PATTERN = '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+: *\\S.*$';
 export const ISO_TIME_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$';
 export const RETRY_ON_PATTERN = '^(connect_failure|reset|timeout|[45][0-9]{2})$';
 export const OTLP_URL_PATTERN = '^https?://[^\\s/?#@]+(/\\S*)?$';
+export const JSON_POINTER_PATTERN = '^(/([^~/]|~[01])*)+$';
+export const METHOD_PATTERN = '^[A-Z]+$';
 
 /** The message shown when a value fails one of the patterns above. */
 export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
@@ -30,10 +33,13 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [SHA256_PATTERN]: 'must be a SHA-256 digest: 64 lower-case hex digits',
   [ENV_NAME_PATTERN]: 'must be an environment variable name, e.g. SLUICE_ADMIN_TOKEN',
   [ROUTE_PATTERN]: "must be 'METHOD /path', e.g. 'GET /members/*'",
+  [IDENTITY_SOURCE_PATTERN]: 'must be header:NAME or ip, e.g. header:x-client-app',
   [FAULT_HEADER_PATTERN]: "must be 'name: value', e.g. 'x-sluice-drill: on'",
   [ISO_TIME_PATTERN]: 'must be an ISO 8601 time like 2026-12-24T10:00:00Z',
   [RETRY_ON_PATTERN]: 'must be connect_failure, reset, timeout or a 4xx/5xx status such as "503"',
   [OTLP_URL_PATTERN]: 'must be an OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces',
+  [JSON_POINTER_PATTERN]: 'must be a JSON Pointer, e.g. /served_at or /items/0/took',
+  [METHOD_PATTERN]: 'must be an HTTP method in capitals, e.g. GET',
 };
 
 const rate = {
@@ -179,6 +185,68 @@ const cluster = {
   },
 };
 
+const percent = {
+  type: 'number',
+  minimum: 0,
+  maximum: 100,
+  description: 'A share of requests, 0-100 (steps of 0.01).',
+};
+
+const split = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['to', 'percent'],
+  description: "Send a share of the class's admitted requests to another cluster (migration cut-over).",
+  properties: {
+    to: { type: 'string', description: 'Cluster that receives the share.' },
+    percent: { ...percent, description: "Share of the class's requests sent to `to`, 0-100." },
+    sticky: {
+      type: 'string',
+      description:
+        'path:/TEMPLATE/{name} | query:NAME | header:NAME | ip: the choice is a stable hash of this key, ' +
+        'so one value always goes to the same cluster and raising percent only moves values to `to`.',
+    },
+  },
+};
+
+const mirror = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'from', 'to'],
+  description: 'Copy requests sent to one cluster to another and compare the answers; the copy is never returned.',
+  properties: {
+    name: { type: 'string', pattern: NAME_PATTERN, description: 'Mirror name (metrics label, /admin/mirrors).' },
+    from: { type: 'string', description: 'Requests forwarded to this cluster are copied.' },
+    to: { type: 'string', description: 'Cluster the copies go to (its timeout bounds each copy).' },
+    percent: { ...percent, default: 100, description: 'Share of eligible requests copied, 0-100.' },
+    methods: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: METHOD_PATTERN },
+      default: ['GET', 'HEAD'],
+      description: 'Methods copied. A request carrying a body is never copied.',
+    },
+    compare: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'How the two answers are compared: status, then JSON structurally, else byte for byte.',
+      properties: {
+        ignore: {
+          type: 'array',
+          items: { type: 'string', pattern: JSON_POINTER_PATTERN },
+          description: 'JSON Pointer paths left out of the comparison, e.g. [/took, /served_at].',
+        },
+      },
+    },
+    max_in_flight: {
+      type: 'integer',
+      minimum: 1,
+      default: 64,
+      description: 'Most copies outstanding at once; beyond it copies are dropped (counted), never queued.',
+    },
+  },
+};
+
 const trafficClass = {
   type: 'object',
   additionalProperties: false,
@@ -198,6 +266,7 @@ const trafficClass = {
       default: 1,
       description: 'Admitted only while this class stays under max_share x limits.global.rate.',
     },
+    split,
   },
 };
 
@@ -218,7 +287,12 @@ const account = {
       description: 'SHA-256 (hex) of the caller key sent in x-caller-key. Needed with callers.auth: key.',
     },
     quota: { ...rate, description: 'Fleet-wide rate for this account (smooth, not fixed windows).' },
-    burst: { type: 'integer', minimum: 0, default: 0, description: 'Extra requests allowed at once above the quota.' },
+    burst: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Extra requests allowed at once above the quota. Default: a tenth of a second of the quota, at least 1 (300/s → 30). 0: strict spacing, two arrivals in the same instant are one too many.',
+    },
     routes: {
       type: 'array',
       items: { type: 'string', pattern: ROUTE_PATTERN },
@@ -242,13 +316,21 @@ const callers = {
       default: 'reject',
       description: "reject: 401 unknown_caller | a class name: unknown callers share one 'unknown' account of that class.",
     },
-    unknown_quota: { ...rate, description: "Quota of the shared 'unknown' account." },
+    unknown_quota: { ...rate, description: "Quota of the shared 'unknown' account; its burst is a tenth of a second of it, at least 1." },
     enforce_routes: {
       type: 'boolean',
       default: false,
       description: "true: calls outside an account's routes get 403 route_not_allowed; false: only counted.",
     },
     accounts: { type: ['array', 'null'], items: account, description: 'Registered caller accounts.' },
+    identity: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: IDENTITY_SOURCE_PATTERN },
+      default: ['header:x-client-app', 'ip'],
+      description:
+        'What names the calling service in the caller ledger, first present wins: header:NAME or ip. Never a metric label.',
+    },
   },
 };
 
@@ -264,7 +346,12 @@ const hotKey = {
       description: 'path:/TEMPLATE/{name} | query:NAME | header:NAME | ip (client address: anti-scraping).',
     },
     rate: { ...rate, description: 'Rate allowed per distinct key value.' },
-    burst: { type: 'integer', minimum: 0, default: 0, description: 'Extra requests allowed at once per key value.' },
+    burst: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Extra requests allowed at once per key value, for the rate and its overrides. Default: a tenth of a second of each rate, at least 1. 0: strict spacing.',
+    },
     overrides: {
       type: 'object',
       additionalProperties: rate,
@@ -275,6 +362,43 @@ const hotKey = {
       minimum: 1,
       default: 100000,
       description: 'Most distinct key values held at once (bounded memory).',
+    },
+    shadow,
+  },
+};
+
+const adaptiveLimit = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['cluster'],
+  description: "A cluster's concurrency limit, learned from the latency it observes (SPEC §9).",
+  properties: {
+    cluster: { type: 'string', description: 'Cluster whose in-flight requests from this sidecar are limited.' },
+    algorithm: {
+      enum: ['gradient', 'aimd'],
+      default: 'gradient',
+      description: 'gradient: scale by tolerance x noload / sample (Netflix Gradient2 style) | aimd: add one, cut by a tenth.',
+    },
+    initial_limit: {
+      type: 'integer',
+      minimum: 1,
+      default: 20,
+      description: 'Limit before anything is learned; best at or below what the cluster serves without queueing.',
+    },
+    min_limit: { type: 'integer', minimum: 1, default: 4, description: 'The limit never falls below this.' },
+    max_limit: { type: 'integer', minimum: 1, default: 1000, description: 'The limit never grows above this.' },
+    tolerance: {
+      type: 'number',
+      minimum: 1,
+      default: 2,
+      description: 'Sampled latency may grow to tolerance x the no-load latency before the limit shrinks.',
+    },
+    reserve: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      default: 0.2,
+      description: 'Share of the limit only the most important class may fill (the last class sharing the cluster gets 1 - reserve).',
     },
     shadow,
   },
@@ -291,7 +415,7 @@ const limits = {
       required: ['rate'],
       description: 'Total admitted rate; classes are held to their max_share of it.',
       properties: {
-        rate: { ...rate, description: 'Most requests admitted in total.' },
+        rate: { ...rate, description: 'Most requests admitted in total; a tenth of a second of it may arrive at once (each class ceiling likewise at its own rate).' },
         scope: {
           enum: ['fleet', 'instance'],
           default: 'fleet',
@@ -301,6 +425,11 @@ const limits = {
       },
     },
     hot_keys: { type: ['array', 'null'], items: hotKey, description: 'Per-key-value limits.' },
+    adaptive: {
+      type: ['array', 'null'],
+      items: adaptiveLimit,
+      description: 'Adaptive concurrency limits, one per cluster: overload shed fast, lowest class first.',
+    },
   },
 };
 
@@ -434,6 +563,7 @@ export const RULES_SCHEMA = {
     degrade: { type: ['array', 'null'], items: degradeRule, description: 'Degradation rules (circuit breakers).' },
     faults: { type: ['array', 'null'], items: faultRule, description: 'Chaos drills: injected latency and errors (also POST /admin/faults).' },
     tracing,
+    mirrors: { type: ['array', 'null'], items: mirror, description: 'Mirrored requests with answers compared.' },
   },
 } as const;
 

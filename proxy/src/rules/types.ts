@@ -71,6 +71,31 @@ export interface ClassRules {
   /** Cluster name, or null for `failover: none`. */
   readonly failover: string | null;
   readonly maxShare: number;
+  /**
+   * A share of the class's requests sent to another cluster, or null. Optional so rules built by
+   * hand (tests, benches) need not name it; normalize always sets it.
+   */
+  readonly split?: SplitRules | null;
+}
+
+export interface SplitRules {
+  readonly to: string;
+  /** 0..100. */
+  readonly percent: number;
+  /** Hot-key syntax (`path:/members/{id}`, `query:NAME`, `header:NAME`, `ip`), or null for no stickiness. */
+  readonly sticky: string | null;
+}
+
+export interface MirrorRules {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  /** 0..100. */
+  readonly percent: number;
+  readonly methods: readonly string[];
+  /** JSON Pointer paths left out of the comparison. */
+  readonly ignore: readonly string[];
+  readonly maxInFlight: number;
 }
 
 export interface AccountRules {
@@ -81,6 +106,7 @@ export interface AccountRules {
   readonly class: string;
   readonly keySha256: string | null;
   readonly quota: Rate | null;
+  /** As written, or the default of rules/burst.ts (0 without a quota). */
   readonly burst: number;
   /** `METHOD /path` patterns; null = any route. */
   readonly routes: readonly string[] | null;
@@ -91,12 +117,21 @@ export interface CallerRules {
   /** 'reject' or the class name unknown callers share. */
   readonly unknown: string;
   readonly unknownQuota: Rate | null;
+  /** Burst of `unknownQuota`: the default of rules/burst.ts. */
+  readonly unknownBurst: number;
   readonly enforceRoutes: boolean;
   readonly accounts: readonly AccountRules[];
+  /** Where the caller ledger reads the calling identity, first present wins. */
+  readonly identity: readonly IdentitySource[];
 }
+
+/** A calling identity source: a request header (lower-cased name) or the client address. */
+export type IdentitySource = { readonly kind: 'header'; readonly name: string } | { readonly kind: 'ip' };
 
 export interface GlobalLimitRules {
   readonly rate: Rate;
+  /** Burst of the total: the default of rules/burst.ts (class ceilings take it at their own rate). */
+  readonly burst: number;
   readonly scope: 'fleet' | 'instance';
   readonly shadow: boolean;
 }
@@ -106,8 +141,11 @@ export interface HotKeyRules {
   /** As written: `path:/members/{id}`, `query:NAME`, `header:NAME` or `ip`. */
   readonly key: string;
   readonly rate: Rate;
+  /** Burst of `rate`: as written, or the default of rules/burst.ts. */
   readonly burst: number;
   readonly overrides: ReadonlyMap<string, Rate>;
+  /** Burst of each override: the rule's `burst` as written, or the default at the override's rate. */
+  readonly overrideBursts: ReadonlyMap<string, number>;
   readonly track: number;
   readonly shadow: boolean;
 }
@@ -123,6 +161,18 @@ export interface DegradeRules {
   readonly openForMs: number;
   readonly probes: number;
   readonly action: DegradeAction;
+  readonly shadow: boolean;
+}
+
+/** `limits.adaptive[]`: one cluster's learned concurrency limit (SPEC §9). */
+export interface AdaptiveRules {
+  readonly cluster: string;
+  readonly algorithm: 'gradient' | 'aimd';
+  readonly initialLimit: number;
+  readonly minLimit: number;
+  readonly maxLimit: number;
+  readonly tolerance: number;
+  readonly reserve: number;
   readonly shadow: boolean;
 }
 
@@ -165,10 +215,13 @@ export interface Rules {
   readonly limits: {
     readonly global: GlobalLimitRules | null;
     readonly hotKeys: readonly HotKeyRules[];
+    readonly adaptive: readonly AdaptiveRules[];
   };
   readonly degrade: readonly DegradeRules[];
   readonly faults: readonly FaultRules[];
   readonly tracing: TracingRules | null;
+  /** Optional for rules built by hand; normalize always sets it. */
+  readonly mirrors?: readonly MirrorRules[];
 }
 
 /** What a load of the rules files produced. */

@@ -1,24 +1,17 @@
-// The per-instance stand-in for shared buckets while Redis is away: the same GCRA, in memory,
-// with every bucket's rate and burst divided by the fleet size, so the fleet as a whole stays
-// near its shared limits.
+// The per-instance stand-in for shared buckets while Redis is away: the same GCRA table as the
+// memory store, with every bucket's rate and burst divided by the fleet size, so the fleet as a
+// whole stays near its shared limits. A divided burst keeps at least 1 (unless the rule's burst is
+// 0): the local share of a small quota still takes two callers arriving together.
 import type { Clock } from '../clock.ts';
-import { gcraAdvance, gcraRefund, gcraWait } from '../limits/gcra.ts';
-import type { BucketSpec } from './store.ts';
-
-interface LocalSpec {
-  readonly interval: number;
-  readonly tolerance: number;
-}
-
-/** Past this many tracked buckets, full ones (TAT in the past) are dropped. */
-const PRUNE_AT = 10_000;
-const CLOSED_RETRY_MS = 1000;
+import { GcraTable } from '../limits/gcra-table.ts';
+import { bucketSpec, type BucketSpec } from './store.ts';
 
 export class LocalBuckets {
   private readonly clock: Clock;
   private readonly divisor: number;
-  private readonly tats = new Map<string, number>();
-  private readonly specs = new WeakMap<BucketSpec, LocalSpec>();
+  private readonly table = new GcraTable();
+  /** Per bucket list of the rules, its local counterpart (same keys, divided specs). */
+  private readonly locals = new WeakMap<readonly BucketSpec[], readonly BucketSpec[]>();
 
   /** `divisor`: how many instances share each bucket (the rules' `store.instances`). */
   constructor(clock: Clock, divisor: number) {
@@ -26,54 +19,31 @@ export class LocalBuckets {
     this.divisor = Math.max(1, divisor);
   }
 
-  /** All or none, like the shared store: 0 when admitted, else ms until a retry could succeed. */
-  take(buckets: readonly BucketSpec[]): number {
-    const now = this.clock.now();
-    let wait = 0;
-    for (let i = 0; i < buckets.length; i++) {
-      const spec = this.spec(buckets[i]);
-      if (spec.interval === Infinity) return CLOSED_RETRY_MS;
-      const w = gcraWait(this.tats.get(buckets[i].key), now, spec.interval, spec.tolerance);
-      if (w > wait) wait = w;
-    }
-    if (wait > 0) return Math.ceil(wait);
-    if (this.tats.size > PRUNE_AT) this.prune(now);
-    for (let i = 0; i < buckets.length; i++) {
-      const key = buckets[i].key;
-      this.tats.set(key, gcraAdvance(this.tats.get(key), now, this.spec(buckets[i]).interval));
-    }
-    return 0;
+  /**
+   * All or none, like the shared store: 0 when admitted, else ms until a retry could succeed.
+   * `at`: when the request arrived (a take that first waited on Redis), default now.
+   */
+  take(buckets: readonly BucketSpec[], at: number = this.clock.now()): number {
+    const wait = this.table.take(this.local(buckets), at);
+    return wait > 0 ? Math.ceil(wait) : 0;
   }
 
   give(buckets: readonly BucketSpec[]): void {
-    const now = this.clock.now();
-    for (let i = 0; i < buckets.length; i++) {
-      const key = buckets[i].key;
-      const tat = this.tats.get(key);
-      if (tat === undefined) continue;
-      const back = gcraRefund(tat, now, this.spec(buckets[i]).interval);
-      if (back > now) this.tats.set(key, back);
-      else this.tats.delete(key);
-    }
+    this.table.give(this.local(buckets), this.clock.now());
   }
 
   /** Buckets currently tracked (not full). */
   get size(): number {
-    return this.tats.size;
+    return this.table.size;
   }
 
-  private spec(bucket: BucketSpec): LocalSpec {
-    let spec = this.specs.get(bucket);
-    if (spec === undefined) {
-      const perSecond = bucket.perSecond / this.divisor;
-      const interval = perSecond > 0 ? 1000 / perSecond : Infinity;
-      spec = { interval, tolerance: interval === Infinity ? 0 : (Math.max(0, bucket.burst) / this.divisor) * interval };
-      this.specs.set(bucket, spec);
+  private local(buckets: readonly BucketSpec[]): readonly BucketSpec[] {
+    let local = this.locals.get(buckets);
+    if (local === undefined) {
+      const n = this.divisor;
+      local = Object.freeze(buckets.map((b) => bucketSpec(b.key, b.perSecond / n, Math.min(b.burst, Math.max(1, b.burst / n)))));
+      this.locals.set(buckets, local);
     }
-    return spec;
-  }
-
-  private prune(now: number): void {
-    for (const [key, tat] of this.tats) if (tat <= now) this.tats.delete(key);
+    return local;
   }
 }

@@ -1,10 +1,12 @@
 // Shared counters in Redis or Redis Cluster: GCRA in a Lua script on the Redis server's clock,
 // atomic per take. Takes made in the same turn of the event loop go out as one script call per
 // hash-tag group (every group at once on a single Redis), so Redis sees one command for many
-// requests. A take Redis just refused is refused locally until room should appear, so a
-// saturated limit costs about one round trip per admission, not per request. Answers reject
+// requests; each take carries its age at sending, so it counts at its own arrival time. A take
+// Redis just refused is refused locally until room should appear, so a saturated limit costs
+// about one round trip per admission, not per request. Answers reject
 // when Redis cannot answer in time; the resilient store turns those into local decisions.
 import { Cluster } from 'ioredis';
+import { CLOSED_RETRY_MS, gcraClosed } from '../limits/gcra.ts';
 import type { StoreRules } from '../rules/types.ts';
 import { GIVE_LUA, TAKE_BATCH_LUA } from './gcra-lua.ts';
 import { createRedisClient, type RedisClient } from './redis-client.ts';
@@ -24,9 +26,6 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 100;
 /** Most takes in one script call: keeps each script short, so Redis never stalls on one. */
 const MAX_BATCH = 256;
 
-/** Answer for a bucket whose rate is 0: never admits; retry after a second. */
-const CLOSED_RETRY_MS = 1000;
-
 type BatchScript = (args: readonly (string | number)[]) => Promise<number[]>;
 type GiveScript = (args: readonly string[]) => Promise<unknown>;
 
@@ -35,8 +34,8 @@ class PreparedCall {
   /** Batch group: the hash tag on a cluster, one group for a single Redis. */
   readonly group: string;
   readonly keys: readonly string[];
-  /** Bucket count, then (interval, tolerance) per bucket. */
-  readonly argv: readonly string[];
+  /** (interval, tolerance) per bucket. */
+  readonly pairs: readonly string[];
   /** Answer when no Redis is needed (no buckets, or a closed bucket); -1 otherwise. */
   readonly fixed: number;
   readonly give: GiveScript | null;
@@ -48,19 +47,20 @@ class PreparedCall {
    */
   blockedUntil = 0;
 
-  constructor(group: string, keys: readonly string[], argv: readonly string[], fixed: number, give: GiveScript | null) {
+  constructor(group: string, keys: readonly string[], pairs: readonly string[], fixed: number, give: GiveScript | null) {
     this.group = group;
     this.keys = keys;
-    this.argv = argv;
+    this.pairs = pairs;
     this.fixed = fixed;
     this.give = give;
-    this.giveArgs = keys.concat(argv.slice(1));
+    this.giveArgs = keys.concat(pairs);
   }
 }
 
 /** One take waiting in a batch. */
 interface Waiter {
   readonly call: PreparedCall;
+  /** performance.now() when the take was made: the request's arrival. */
   readonly sent: number;
   resolve(answer: number): void;
   reject(error: unknown): void;
@@ -68,9 +68,8 @@ interface Waiter {
 
 /** Takes of one group gathered during a turn of the event loop. */
 class Batch {
-  readonly keys: string[] = [];
-  readonly argv: (string | number)[] = [0];
   readonly waiters: Waiter[] = [];
+  keyCount = 0;
 }
 
 export interface RedisStoreOptions {
@@ -87,8 +86,6 @@ export class RedisStore implements CounterStore {
   private readonly batches = new Map<string, Batch>();
   private flushScheduled = false;
   private readonly flush = (): void => this.flushAll();
-  /** Round trip to Redis, ms, smoothed: a refused take is retried this much early. */
-  private rtt = 0;
 
   constructor(rules: StoreRules, options: RedisStoreOptions = {}) {
     if (rules.kind === 'memory') throw new TypeError('RedisStore needs store kind redis or redis-cluster');
@@ -192,9 +189,7 @@ export class RedisStore implements CounterStore {
       batch = new Batch();
       this.batches.set(group, batch);
     }
-    const { keys, argv } = waiter.call;
-    for (let i = 0; i < keys.length; i++) batch.keys.push(keys[i]);
-    for (let i = 0; i < argv.length; i++) batch.argv.push(argv[i]);
+    batch.keyCount += waiter.call.keys.length;
     batch.waiters.push(waiter);
     if (batch.waiters.length >= MAX_BATCH) {
       this.batches.delete(group);
@@ -214,15 +209,22 @@ export class RedisStore implements CounterStore {
 
   private send(batch: Batch): void {
     const waiters = batch.waiters;
-    batch.argv[0] = waiters.length;
-    const args: (string | number)[] = [batch.keys.length];
-    for (let i = 0; i < batch.keys.length; i++) args.push(batch.keys[i]);
-    for (let i = 0; i < batch.argv.length; i++) args.push(batch.argv[i]);
     const sentAt = performance.now();
+    // Key count, keys; then the take count and per take: bucket count, age (ms), pairs.
+    const args: (string | number)[] = [batch.keyCount];
+    for (let w = 0; w < waiters.length; w++) {
+      const keys = waiters[w].call.keys;
+      for (let i = 0; i < keys.length; i++) args.push(keys[i]);
+    }
+    args.push(waiters.length);
+    for (let w = 0; w < waiters.length; w++) {
+      const { call, sent } = waiters[w];
+      args.push(call.keys.length, Math.round((sentAt - sent) * 1000) / 1000);
+      for (let i = 0; i < call.pairs.length; i++) args.push(call.pairs[i]);
+    }
     this.takeBatch(args).then(
       (answers) => {
-        this.rtt += (performance.now() - sentAt - this.rtt) * 0.2;
-        for (let i = 0; i < waiters.length; i++) settle(waiters[i], answers[i], this.rtt);
+        for (let i = 0; i < waiters.length; i++) settle(waiters[i], answers[i]);
       },
       (error: unknown) => {
         for (let i = 0; i < waiters.length; i++) waiters[i].reject(error);
@@ -231,16 +233,17 @@ export class RedisStore implements CounterStore {
   }
 }
 
-function settle(waiter: Waiter, micros: number, rtt: number): void {
+function settle(waiter: Waiter, micros: number): void {
   if (micros === 0) {
     waiter.resolve(0);
     return;
   }
-  // Counted from when the take was made, less a round trip, so the next take reaches Redis as
-  // room appears rather than a trip later (with burst 0 that time would be lost for good).
+  // Redis judged the take at its arrival plus the trip to Redis (its age is subtracted, the
+  // trip is not), and answered the wait from there: a take made `wait` after this one is judged
+  // exactly when room appears. Until then takes are refused here, without a round trip.
   const wait = micros / 1000;
   const call = waiter.call;
-  const until = waiter.sent + wait - rtt;
+  const until = waiter.sent + wait;
   if (until > call.blockedUntil) call.blockedUntil = until;
   waiter.resolve(wait);
 }
@@ -253,22 +256,21 @@ function prepareCall(buckets: readonly BucketSpec[], cluster: boolean, gives: Gi
   }
   const tag = hashTag(redisKey(buckets[0].key)) ?? '';
   const keys: string[] = [];
-  const argv: string[] = [String(n)];
+  const pairs: string[] = [];
   let closed = false;
   for (const bucket of buckets) {
     const key = redisKey(bucket.key);
     if (hashTag(key) !== tag) {
       throw new RangeError(`buckets taken together must share a hash tag: ${buckets.map((b) => b.key).join(', ')}`);
     }
-    if (!(bucket.perSecond > 0)) closed = true;
-    const interval = 1000 / bucket.perSecond;
+    if (gcraClosed(bucket)) closed = true;
     keys.push(key);
-    argv.push(String(interval), String(Math.max(0, bucket.burst) * interval));
+    pairs.push(String(bucket.interval), String(bucket.tolerance));
   }
   // A bucket at rate 0 admits nothing: answer without asking Redis.
   if (closed) return new PreparedCall('', [], [], CLOSED_RETRY_MS, null);
   // A script touches one cluster slot: on a cluster, batch by hash tag; a single Redis takes all.
-  return new PreparedCall(cluster ? tag : '', keys, argv, -1, gives[n]);
+  return new PreparedCall(cluster ? tag : '', keys, pairs, -1, gives[n]);
 }
 
 function ignore(): void {}

@@ -39,6 +39,7 @@ export class ResilientStore implements CounterStore {
   readonly kind: CounterStore['kind'];
   private readonly shared: SharedStore;
   private readonly local: LocalBuckets | null;
+  private readonly clock: Clock;
   private readonly probeIntervalMs: number;
   private readonly listeners = new Set<UpListener>();
   private isUp = false;
@@ -50,8 +51,8 @@ export class ResilientStore implements CounterStore {
   constructor(shared: SharedStore, options: ResilientStoreOptions) {
     this.kind = shared.kind;
     this.shared = shared;
-    this.local =
-      options.onFailure === 'local' ? new LocalBuckets(options.clock ?? systemClock, options.instances) : null;
+    this.clock = options.clock ?? systemClock;
+    this.local = options.onFailure === 'local' ? new LocalBuckets(this.clock, options.instances) : null;
     this.probeIntervalMs = options.probeIntervalMs ?? 500;
     this.onSharedError = () => this.markDown();
     // Down until Redis first answers; takes meanwhile are decided locally.
@@ -71,9 +72,12 @@ export class ResilientStore implements CounterStore {
     if (!this.isUp) return this.fallback(buckets);
     const answer = this.shared.take(buckets);
     if (typeof answer === 'number') return answer;
+    // A take Redis failed is decided locally at its own arrival time, not when the failure came:
+    // the takes of a failed batch must not land in one instant.
+    const at = this.clock.now();
     return answer.catch(() => {
       this.markDown();
-      return this.fallback(buckets);
+      return this.fallback(buckets, at);
     });
   }
 
@@ -98,8 +102,8 @@ export class ResilientStore implements CounterStore {
     await this.shared.close();
   }
 
-  private fallback(buckets: readonly BucketSpec[]): number {
-    return this.local === null ? STORE_UNAVAILABLE : this.local.take(buckets);
+  private fallback(buckets: readonly BucketSpec[], at?: number): number {
+    return this.local === null ? STORE_UNAVAILABLE : this.local.take(buckets, at);
   }
 
   private markDown(): void {

@@ -1,21 +1,27 @@
 // Where shared counters live. Every limiter (account quota, global cap, class ceiling) speaks to
 // one of these; the memory store answers synchronously, the Redis stores with a promise.
+import { gcraSpec } from '../limits/gcra.ts';
+import type { KeyedGcra } from '../limits/gcra-table.ts';
 
 /**
- * A smooth rate bucket (GCRA): `rate` per second with `burst` extra, so no span of t seconds
- * admits more than rate × t + burst + 1.
+ * A smooth rate bucket (GCRA): `perSecond` with `burst` extra, so no span of t seconds admits
+ * more than rate × t + burst + 1. Interval and tolerance are worked out once, by `bucketSpec`.
  */
-export interface BucketSpec {
+export interface BucketSpec extends KeyedGcra {
   /** Stable key, unique per rule and subject (e.g. `acct:order-center`). */
   readonly key: string;
-  readonly perSecond: number;
-  readonly burst: number;
+}
+
+/** A frozen bucket spec; rate 0 makes a closed bucket (admits nothing). */
+export function bucketSpec(key: string, perSecond: number, burst: number): BucketSpec {
+  return Object.freeze({ key, ...gcraSpec(perSecond, burst) });
 }
 
 export interface CounterStore {
   readonly kind: 'memory' | 'redis' | 'redis-cluster';
   /**
    * Take one unit from each bucket, all or none: when any bucket has no room, nothing is taken.
+   * The request counts at the time of this call, however the store batches it.
    * Answers 0 when admitted, else the milliseconds (> 0) until a retry could succeed, or a
    * negative number when the shared store is unreachable and the rules say `on_failure: reject`
    * (answered 503 store_unavailable).

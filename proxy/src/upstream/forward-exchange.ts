@@ -9,7 +9,7 @@ import type { EndpointPool } from './endpoint-pool.ts';
 import { classifyFailure, POOL_CLOSED, type FailureKind, type ForwardError } from './forward-errors.ts';
 import { relayedHeaders, withoutHopByHop } from './hop-by-hop.ts';
 import { buildRequestHead, type RequestHead } from './request-head.ts';
-import { CLIENT_CLOSED_STATUS, type Outcome } from '../request-context.ts';
+import { CLIENT_CLOSED_STATUS, type Outcome, type ResponseTap } from '../request-context.ts';
 import { isIdempotent, MAX_RETRY_BODY, type RetryPolicy } from './retry-policy.ts';
 
 /** What forwarding needs to know besides the request itself. A request context may implement it. */
@@ -20,6 +20,8 @@ export interface ForwardInfo {
   readonly remoteAddress: string;
   /** Account named in sluice's own 502/504 answers. */
   readonly accountId: string;
+  /** A mirror's listener on the relayed answer, or null/absent. */
+  readonly tap?: ResponseTap | null;
 }
 
 export interface ForwardOutcome<I extends ForwardInfo = ForwardInfo> extends Outcome {
@@ -140,6 +142,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
   private attemptStartedAt: number;
   /** Set when an answer is being discarded for a retry: where the retry goes once it has ended. */
   private retryTo: EndpointPool | null;
+  private readonly tap: ResponseTap | null;
 
   constructor(
     req: IncomingMessage,
@@ -186,6 +189,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
     this.attemptOpen = false;
     this.attemptStartedAt = 0;
     this.retryTo = null;
+    this.tap = info.tap ?? null;
 
     this.res[kExchange] = this;
     res.on('close', onClientClose);
@@ -258,6 +262,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
       // A small answer arrives whole in one read: head, body and end then leave in one write.
       this.res.cork();
       process.nextTick(uncork, this.res);
+      if (this.tap !== null) this.tap.onAnswerStart(statusCode, contentTypeOf(headers));
     } catch {
       // A head Node refuses to write (invalid status line or field): nothing has been sent yet,
       // so the abort below answers 502.
@@ -274,6 +279,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
         this.res.on('drain', onClientDrain);
       }
     }
+    if (this.tap !== null) this.tap.onAnswerData(chunk);
   }
 
   onResponseEnd(): void {
@@ -377,5 +383,11 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
     this.finished = true;
     this.error = error;
     this.done(this);
+    if (this.tap !== null) this.tap.onAnswerDone(this);
   }
+}
+
+function contentTypeOf(headers: IncomingHttpHeaders): string {
+  const type = headers['content-type'];
+  return typeof type === 'string' ? type : '';
 }

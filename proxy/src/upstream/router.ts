@@ -13,6 +13,8 @@ export interface ClassRoute {
   /** Cluster it may fail over to, or null (failover: none, or the same cluster as primary). */
   readonly failover: string | null;
   readonly isolated: boolean;
+  /** Cluster a `split` sends its share to (after `switch`), or null when the class has no split. */
+  readonly split: string | null;
 }
 
 export interface RouteTable {
@@ -41,9 +43,10 @@ export function compileRoutes(rules: Rules, switchMap: ReadonlyMap<string, strin
     cls,
     primary: switched(cls.cluster),
     failover: cls.failover === null ? null : switched(cls.failover),
+    split: cls.split == null ? null : cls.split.to,
   }));
   const routes = new Map<string, ClassRoute>();
-  for (const { cls, primary, failover } of drafts) {
+  for (const { cls, primary, failover, split } of drafts) {
     const isolated = cls.failover === null;
     let target = primary;
     if (isolated && target !== cls.cluster) {
@@ -60,19 +63,41 @@ export function compileRoutes(rules: Rules, switchMap: ReadonlyMap<string, strin
       primary: target,
       failover: failover === null || failover === target ? null : failover,
       isolated,
+      split: split === null ? null : splitTarget(cls.name, split, target, isolated),
     });
   }
   return { routes, warnings };
+
+  // The split target follows `switch` like the class's own cluster, under the same isolation rule.
+  function splitTarget(className: string, to: string, home: string, isolated: boolean): string | null {
+    const target = switched(to);
+    if (isolated && target !== to) {
+      const owner = firstOtherUser(drafts, className, target);
+      if (owner !== null) {
+        warnings.push(
+          `switch ${to} -> ${target} not applied to the split of class '${className}': it has failover: none and '${target}' serves class '${owner}'`,
+        );
+        return to === home ? null : to;
+      }
+    }
+    return target === home ? null : target;
+  }
 }
 
 function firstOtherUser(
-  drafts: readonly { cls: { name: string; cluster: string; failover: string | null }; primary: string; failover: string | null }[],
+  drafts: readonly {
+    cls: { name: string; cluster: string; failover: string | null };
+    primary: string;
+    failover: string | null;
+    split: string | null;
+  }[],
   self: string,
   cluster: string,
 ): string | null {
-  for (const { cls, primary, failover } of drafts) {
+  for (const { cls, primary, failover, split } of drafts) {
     if (cls.name === self) continue;
     if (cls.cluster === cluster || primary === cluster || cls.failover === cluster || failover === cluster) return cls.name;
+    if (split === cluster) return cls.name;
   }
   return null;
 }

@@ -74,7 +74,7 @@ test('marketing (failover: none) never reaches primary nor the order failover, u
 
 test('the router has no failover entry for marketing, and ignores switches that would break its isolation', () => {
   const table = compileRoutes(breakerRules({ switch: { marketing: 'primary' } }));
-  assert.deepEqual(table.routes.get('marketing'), { className: 'marketing', primary: 'marketing', failover: null, isolated: true });
+  assert.deepEqual(table.routes.get('marketing'), { className: 'marketing', primary: 'marketing', failover: null, isolated: true, split: null });
   assert.equal(table.warnings.length, 1);
   assert.match(table.warnings[0], /not applied to class 'marketing'.*serves class 'order'/);
   const toBackup = compileRoutes(breakerRules({ switch: { marketing: 'backup' } }));

@@ -11,9 +11,10 @@ import { alertExpressions, dashboardQueries, substituteVariables, variableQuerie
 /**
  * Traffic recorded before each scrape, so counters and histograms keep moving and rate() has
  * something to see. It also puts every alert condition in its firing state (breaker open, store
- * down, reload failures, order shed by the cap, 4 ms overhead, a burst of off-scenario calls), so
- * each alert expression must return the series it would alert on. The burst is large because
- * rate() over 5m divides by the whole window while only a few seconds have samples.
+ * down, reload failures, order shed by the cap, 4 ms overhead, a burst of off-scenario calls, an
+ * adaptive limit at min_limit shedding order traffic), so each alert expression must return the
+ * series it would alert on. The burst is large because rate() over 5m divides by the whole window
+ * while only a few seconds have samples.
  */
 function recordTraffic(metrics: Metrics): void {
   metrics.requests.labels('order-center', 'order', 'primary', '200').inc(20);
@@ -35,6 +36,9 @@ function recordTraffic(metrics: Metrics): void {
   metrics.storeUp.set(0);
   metrics.globalAdmittedRatio.labels('order').set(0.55);
   metrics.globalAdmittedRatio.labels('marketing').set(0.3);
+  // A shared account (a new identity: no history yet) and an unused one.
+  metrics.accountIdentities.labels('promo').set(2);
+  metrics.accountIdentities.labels('idle').set(0);
   metrics.retries.labels('primary', 'sent').inc(3);
   metrics.retries.labels('primary', 'budget_exhausted').inc();
   metrics.faultsInjected.labels('primary-slow-drill', 'delay').inc(5);
@@ -42,6 +46,15 @@ function recordTraffic(metrics: Metrics): void {
     { cluster: 'primary', endpoint: 'http://10.0.0.1:8080', healthy: true },
     { cluster: 'primary', endpoint: 'http://10.0.0.2:8080', healthy: false },
   ];
+  metrics.splitRequests.labels('order', 'primary').inc(18);
+  metrics.splitRequests.labels('order', 'mysql-new').inc(2);
+  metrics.mirrorRequests.labels('mysql-check', 'match').inc(9);
+  metrics.mirrorRequests.labels('mysql-check', 'mismatch').inc(1);
+  metrics.mirrorRequests.labels('mysql-check', 'dropped').inc(1);
+  // An adaptive limit on its floor, shedding the order class too.
+  metrics.showAdaptive(new Map([['primary', { limit: 4, inflight: 4, noloadMs: 20, minLimit: 4 }]]));
+  metrics.rejections.labels('order-center', 'order', 'overloaded').inc(200);
+  metrics.shadowRejections.labels('promo', 'marketing', 'overloaded').inc();
 }
 
 function hasFiniteValue(result: QueryResult): boolean {

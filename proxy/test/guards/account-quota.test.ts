@@ -21,6 +21,8 @@ describe('account quota', () => {
 
   it('an N/min quota is announced as q=N;w=60', () => {
     h = new Harness(makeRules({ accounts: [account({ id: 'order-center', quota: rate('120/min') })] }));
+    // 2/s has the default burst 1: two at once, then one per 500 ms.
+    assert.equal(h.call({ headers: asOrder }).verdict, null);
     assert.equal(h.call({ headers: asOrder }).verdict, null);
     const refused = h.call({ headers: asOrder });
     assert.equal(refused.verdict?.reason, 'account_quota');
@@ -32,11 +34,11 @@ describe('account quota', () => {
     h = new Harness(
       makeRules({
         accounts: [account({ id: 'order-center', quota: rate('5/s'), burst: 4 })],
-        hotKeys: [hotKey({ rate: rate('1/s') })],
+        hotKeys: [hotKey({ rate: rate('1/s'), burst: 0 })],
       }),
     );
-    // 5 may pass at once. The first takes quota; the next four are refused by the hot key and
-    // must give their quota back.
+    // 5 may pass at once. The first takes quota; the next four are refused by the hot key (zero
+    // tolerance: one per second per id) and must give their quota back.
     assert.equal(h.call({ url: '/members/1', headers: asOrder }).verdict, null);
     for (let i = 0; i < 4; i++) assert.equal(h.call({ url: '/members/1', headers: asOrder }).verdict?.reason, 'hot_key');
     let admitted = 0;

@@ -60,4 +60,19 @@ describe('caller identification', () => {
     assert.equal(snap?.quota, '10/s');
     assert.equal(snap?.registered, false);
   });
+
+  it('gives the ledger each call\'s identity, and records who tried an unregistered account under the name sent', () => {
+    h = new Harness(makeRules({ callers: { unknown: 'reject' }, accounts: [account({ id: 'order-center' })] }));
+    h.call({ headers: { 'x-caller-account': 'order-center', 'x-client-app': 'booking-web' } });
+    h.call({ headers: { 'x-caller-account': 'order-center', 'x-client-app': 'coupon-batch' } });
+    h.call({ headers: { 'x-caller-account': 'order-center', 'x-client-app': 'booking-web' } });
+    assert.deepEqual([...h.usage.of('order-center').pendingIdentities], [['booking-web', 2], ['coupon-batch', 1]]);
+    h.call({ headers: { 'x-caller-account': 'ghost-app', 'x-client-app': 'mystery-cron' } });
+    h.call({});
+    const tried = [...h.usage.unregisteredAll()];
+    assert.deepEqual(tried.map((u) => [u.id, u.requests]), [['ghost-app', 1], ['', 1]]);
+    assert.deepEqual([...tried[0].pendingIdentities.keys()], ['mystery-cron']);
+    assert.deepEqual(tried[0].rejectionTotals(), new Map([['unknown_caller', 1]]));
+    assert.equal(h.usage.has('ghost-app'), false, 'an unregistered name is never an account');
+  });
 });

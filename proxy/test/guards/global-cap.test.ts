@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { BURST_SECONDS, GlobalCapGuard } from '../../src/guards/global-cap.ts';
+import { GlobalCapGuard } from '../../src/guards/global-cap.ts';
+import { defaultBurst } from '../../src/rules/burst.ts';
 import { account, globalLimit, makeRules } from '../helpers/rules-fixture.ts';
 import { Harness, metricValue } from './harness.ts';
 
@@ -46,8 +47,8 @@ describe('global cap with class ceilings', () => {
     meter.flush();
     assert.equal(orderRefused, 0);
     assert.equal(order, 750);
-    // 100/s × 3 s, plus the class bucket's burst (100 × BURST_SECONDS) spent at the start.
-    const burst = Math.ceil(100 * BURST_SECONDS);
+    // 100/s × 3 s, plus the class bucket's default burst (a tenth of a second) spent at the start.
+    const burst = defaultBurst(100);
     assert.ok(marketing >= 297 && marketing <= 303 + burst, `marketing admitted ${marketing}`);
     assert.ok(Math.abs(marketingLastSecond - 100) <= 2);
     assert.equal(await metricValue(h.metrics.globalAdmittedRatio, { class: 'order' }), 250 / 400);
@@ -61,8 +62,8 @@ describe('global cap with class ceilings', () => {
   it('the total holds at the cap when the top class floods alone', () => {
     h = new Harness(makeRules({ classes, accounts, global: globalLimit('400/s') }));
     const run = h.offer({ headers: asOrder }, 0.5, 2000);
-    // rate × t + burst (400 × BURST_SECONDS) + 1
-    const burst = Math.ceil(400 * BURST_SECONDS);
+    // rate × t + the default burst (a tenth of a second of 400/s) + 1
+    const burst = defaultBurst(400);
     assert.ok(run.admitted >= 800 && run.admitted <= 800 + burst + 1, `admitted ${run.admitted}`);
   });
 
@@ -81,8 +82,8 @@ describe('global cap with class ceilings', () => {
       assert.equal(verdict, null);
       if (ctx.shadowed) shadowed++;
     }
-    // burst max(1, 10 × BURST_SECONDS): burst + 1 pass at one instant, the rest would have been refused.
-    const refused = 100 - (Math.max(1, Math.ceil(10 * BURST_SECONDS)) + 1);
+    // The default burst of 10/s is 1: burst + 1 pass at one instant, the rest would have been refused.
+    const refused = 100 - (defaultBurst(10) + 1);
     assert.equal(shadowed, refused);
     assert.equal(await metricValue(h.metrics.shadowRejections, { account: 'order-center', class: 'order', reason: 'global_cap' }), refused);
     assert.equal(await metricValue(h.metrics.rejections, { reason: 'global_cap' }), 0);

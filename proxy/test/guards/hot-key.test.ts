@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { HotKeyGuard, listHotKeys } from '../../src/guards/hot-key.ts';
+import { defaultBurst } from '../../src/rules/burst.ts';
 import { account, hotKey, makeRules, rate } from '../helpers/rules-fixture.ts';
 import { Harness, metricValue } from './harness.ts';
 
@@ -25,8 +26,9 @@ describe('hot-key guard', () => {
       if (h.call({ url: `/members/${1000 + (i % 500)}`, headers: as }).verdict === null) others++;
       h.clock.advance(1);
     }
-    assert.ok(hot >= 99 && hot <= 101, `hot ${hot}`);
-    assert.ok(vip >= 990 && vip <= 1001, `override ${vip}`);
+    // rate × 2 s + the default burst at each rate (5 and 50) + 1.
+    assert.ok(hot >= 99 + defaultBurst(50) && hot <= 101 + defaultBurst(50), `hot ${hot}`);
+    assert.ok(vip >= 990 + defaultBurst(500) && vip <= 1001 + defaultBurst(500), `override ${vip}`);
     assert.equal(others, 2000);
     h.call({ url: '/members/42', headers: as });
     const refused = h.call({ url: '/members/42', headers: as });
@@ -61,12 +63,13 @@ describe('hot-key guard', () => {
 
   it('a shadow rule counts what it would refuse but admits', async () => {
     h = new Harness(makeRules({ hotKeys: [hotKey({ rate: rate('1/s'), shadow: true })] }));
+    // 1/s with the default burst 1: two conform at once, the other three are counted.
     for (let i = 0; i < 5; i++) {
       const { ctx, verdict } = h.call({ url: '/members/9', headers: as });
       assert.equal(verdict, null);
-      assert.equal(ctx.shadowed, i > 0);
+      assert.equal(ctx.shadowed, i > defaultBurst(1));
     }
-    assert.equal(await metricValue(h.metrics.shadowRejections, { account: 'order-center', class: 'order', reason: 'hot_key' }), 4);
+    assert.equal(await metricValue(h.metrics.shadowRejections, { account: 'order-center', class: 'order', reason: 'hot_key' }), 3);
     assert.equal(await metricValue(h.metrics.rejections, { reason: 'hot_key' }), 0);
   });
 

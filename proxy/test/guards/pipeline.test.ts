@@ -61,7 +61,7 @@ describe('limit pipeline', () => {
     h = new Harness(
       makeRules({
         accounts: [account({ id: 'order-center', quota: rate('5/s'), burst: 4 })],
-        hotKeys: [hotKey({ rate: rate('1/s') })],
+        hotKeys: [hotKey({ rate: rate('1/s'), burst: 0 })],
         global: globalLimit('1000/s', { scope: 'fleet' }),
       }),
       store,
@@ -100,8 +100,9 @@ describe('limit pipeline', () => {
     };
     h = new Harness(
       makeRules({
-        accounts: [account({ id: 'order-center', quota: rate('1/s') })],
-        global: globalLimit('1/s', { scope: 'fleet' }),
+        // Zero tolerance: one request spends each limit.
+        accounts: [account({ id: 'order-center', quota: rate('1/s'), burst: 0 })],
+        global: globalLimit('1/s', { scope: 'fleet', burst: 0 }),
       }),
       deferred,
     );
@@ -141,7 +142,8 @@ describe('limit pipeline', () => {
 
   it('reload: an unchanged rule keeps its state, a changed rate starts fresh', () => {
     const rules = (quota: string, hotRate: string) =>
-      makeRules({ accounts: [account({ id: 'order-center', quota: rate(quota) })], hotKeys: [hotKey({ rate: rate(hotRate) })] });
+      // Zero tolerance, so one request shows whether a bucket kept its state.
+      makeRules({ accounts: [account({ id: 'order-center', quota: rate(quota), burst: 0 })], hotKeys: [hotKey({ rate: rate(hotRate), burst: 0 })] });
     h = new Harness(rules('1/s', '1/s'));
     const table = () => (h.guards.find((g) => g instanceof HotKeyGuard) as HotKeyGuard).rules[0].table;
     const first = table();

@@ -18,6 +18,7 @@ export function fakeContext(r: FakeRequest = {}): RequestContext {
     method: r.method ?? 'GET',
     url,
     headers: r.headers ?? {},
+    rawHeaders: Object.entries(r.headers ?? {}).flat(),
     socket: { remoteAddress: r.remoteAddress ?? '127.0.0.1' },
   } as unknown as IncomingMessage;
   return new RequestContext(req, url, q < 0 ? url : url.slice(0, q), q < 0 ? '' : url.slice(q + 1), 0);

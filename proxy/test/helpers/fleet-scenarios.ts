@@ -1,6 +1,9 @@
 // What the fleet tests on one redis-server and on a Redis Cluster have in common: the rules (a
 // few accounts sharing one quota), a warm-up, the shared-rate assertion and the switch broadcast.
 import assert from 'node:assert/strict';
+import { ManualClock } from '../../src/clock.ts';
+import { MemoryStore } from '../../src/store/memory-store.ts';
+import { bucketSpec } from '../../src/store/store.ts';
 import { adminJson } from './admin.ts';
 import { byStatus, startFleetLoad, type Fleet, type FleetLoadResult } from './fleet.ts';
 import { send, type LoadRequest } from './load.ts';
@@ -51,29 +54,53 @@ export function saturateFleet(sidecars: readonly SidecarProcess[], account: Quot
 export interface RateFigures {
   readonly admitted: number;
   readonly expected: number;
+  /** What one exact GCRA would admit for the same requests at their send times. */
+  readonly ideal: number;
   readonly spanMs: number;
   readonly requestsPerSecond: number;
 }
 
 /**
+ * What one exact GCRA of `perSecond` and `burst` admits for the requests of a fleet load, each at
+ * its send time: the reference a fleet sharing one bucket must match whatever the arrivals were.
+ */
+export function idealAdmitted(result: FleetLoadResult, perSecond: number, burst: number): number {
+  const clock = new ManualClock(0);
+  const store = new MemoryStore(clock);
+  const bucket = [bucketSpec('ideal', perSecond, burst)];
+  let admitted = 0;
+  for (const sentAt of result.answers.map((a) => a.sentAt).sort((x, y) => x - y)) {
+    clock.set(sentAt);
+    if (store.take(bucket) === 0) admitted++;
+  }
+  return admitted;
+}
+
+/**
  * Over a saturating run the fleet admitted QUOTA × span (± `tolerance` of it) plus the burst
  * (the bucket starts full: a run may admit BURST + 1 more than the rate alone); every answer was
- * a 200 or a 429 and none failed.
+ * a 200 or a 429 and none failed. Checked in three parts, so a failure says which went wrong:
+ * never above that bound; the same count as one exact GCRA given the same requests (the fleet
+ * enforces exactly); and that GCRA reaching the bound (the load really saturated the quota
+ * throughout: on a loaded machine the load generator itself may stall, then rerun).
  */
 export function assertSharedRate(result: FleetLoadResult, tolerance: number, what: string): RateFigures {
   const spanMs = result.lastSent - result.firstSent;
   const admitted = result.answers.filter((a) => a.status === 200).length;
   const expected = (QUOTA * spanMs) / 1000 + BURST + 1;
   const slack = (tolerance * QUOTA * spanMs) / 1000;
+  const ideal = idealAdmitted(result, QUOTA, BURST);
   const requestsPerSecond = Math.round((result.answers.length * 1000) / spanMs);
   const statuses = byStatus(result.answers);
+  const figures = `admitted ${admitted}, expected ${expected.toFixed(1)} ± ${slack.toFixed(1)}, one exact GCRA ${ideal}, over ${spanMs.toFixed(0)} ms (${requestsPerSecond} requests/s)`;
   assert.deepEqual(result.failures, [], `${what}: transport failures`);
   assert.deepEqual(Object.keys(statuses).filter((s) => s !== '200' && s !== '429'), [], `${what}: ${JSON.stringify(statuses)}`);
-  assert.ok(
-    Math.abs(admitted - expected) <= slack,
-    `${what}: admitted ${admitted}, expected ${expected.toFixed(1)} ± ${slack.toFixed(1)} over ${spanMs.toFixed(0)} ms (${requestsPerSecond} requests/s)`,
-  );
-  return { admitted, expected: Math.round(expected * 10) / 10, spanMs: Math.round(spanMs), requestsPerSecond };
+  // A sidecar that saw a Redis command over its bound enforces its local share for a while
+  // (store_down in its log): the fleet then admits more than one shared bucket would.
+  assert.ok(admitted <= expected + slack, `${what}: admitted too many (a store_down during the run?): ${figures}`);
+  assert.ok(Math.abs(admitted - ideal) <= slack, `${what}: not what one exact GCRA admits for the same requests (a store_down during the run?): ${figures}`);
+  assert.ok(ideal >= expected - slack, `${what}: the load did not saturate the quota throughout (a loaded machine: rerun): ${figures}`);
+  return { admitted, expected: Math.round(expected * 10) / 10, ideal, spanMs: Math.round(spanMs), requestsPerSecond };
 }
 
 /** Admissions per sidecar of a fleet load. */

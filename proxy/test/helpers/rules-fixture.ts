@@ -1,6 +1,8 @@
 // Complete, valid normalized Rules for tests, with overrides per section: tests of the compiled
-// parts build Rules directly rather than through YAML.
-import type { AccountRules, CallerRules, ClassRules, GlobalLimitRules, HotKeyRules, Rate, Rules } from '../../src/rules/types.ts';
+// parts build Rules directly rather than through YAML. Bursts left out get the default the
+// normalization gives (rules/burst.ts); a test about zero tolerance says `burst: 0`.
+import { defaultBurst } from '../../src/rules/burst.ts';
+import type { AccountRules, AdaptiveRules, CallerRules, ClassRules, GlobalLimitRules, HotKeyRules, Rate, Rules } from '../../src/rules/types.ts';
 
 /** `200/s` or `120/min` as a normalized Rate. */
 export function rate(text: string): Rate {
@@ -18,19 +20,24 @@ export function account(over: Partial<AccountRules> & { readonly id: string }): 
     class: 'order',
     keySha256: null,
     quota: null,
-    burst: 0,
+    burst: over.quota === undefined || over.quota === null ? 0 : defaultBurst(over.quota.perSecond),
     routes: null,
     ...over,
   };
 }
 
 export function hotKey(over: Partial<HotKeyRules> = {}): HotKeyRules {
+  const base = over.rate ?? rate('50/s');
+  const overrides = over.overrides ?? new Map<string, Rate>();
+  const overrideBursts = new Map<string, number>();
+  for (const [value, r] of overrides) overrideBursts.set(value, over.burst ?? defaultBurst(r.perSecond));
   return {
     name: 'member-id',
     key: 'path:/members/{id}',
-    rate: rate('50/s'),
-    burst: 0,
-    overrides: new Map(),
+    rate: base,
+    burst: defaultBurst(base.perSecond),
+    overrides,
+    overrideBursts,
     track: 1000,
     shadow: false,
     ...over,
@@ -38,7 +45,7 @@ export function hotKey(over: Partial<HotKeyRules> = {}): HotKeyRules {
 }
 
 export function globalLimit(text: string, over: Partial<GlobalLimitRules> = {}): GlobalLimitRules {
-  return { rate: rate(text), scope: 'instance', shadow: false, ...over };
+  return { rate: rate(text), burst: defaultBurst(rate(text).perSecond), scope: 'instance', shadow: false, ...over };
 }
 
 export const DEFAULT_CLASSES: readonly ClassRules[] = [
@@ -52,6 +59,7 @@ export interface RulesOverrides {
   readonly classes?: readonly ClassRules[];
   readonly global?: GlobalLimitRules | null;
   readonly hotKeys?: readonly HotKeyRules[];
+  readonly adaptive?: readonly AdaptiveRules[];
 }
 
 export function makeRules(over: RulesOverrides = {}): Rules {
@@ -69,11 +77,13 @@ export function makeRules(over: RulesOverrides = {}): Rules {
       auth: 'trust',
       unknown: 'reject',
       unknownQuota: null,
+      unknownBurst: over.callers?.unknownQuota ? defaultBurst(over.callers.unknownQuota.perSecond) : 0,
       enforceRoutes: false,
       accounts: over.accounts ?? [account({ id: 'order-center' })],
+      identity: [{ kind: 'header', name: 'x-client-app' }, { kind: 'ip' }],
       ...over.callers,
     },
-    limits: { global: over.global ?? null, hotKeys: over.hotKeys ?? [] },
+    limits: { global: over.global ?? null, hotKeys: over.hotKeys ?? [], adaptive: over.adaptive ?? [] },
     degrade: [],
     faults: [],
     tracing: null,

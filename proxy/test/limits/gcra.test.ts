@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
-import { gcraAdvance, gcraFill, gcraRefund, gcraSpec, gcraWait } from '../../src/limits/gcra.ts';
+import { CLOSED_RETRY_MS, gcraAdvance, gcraClosed, gcraFill, gcraRefund, gcraSpec, gcraWait } from '../../src/limits/gcra.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
-import type { BucketSpec } from '../../src/store/store.ts';
+import { bucketSpec, type BucketSpec } from '../../src/store/store.ts';
 
 /** Offers one request every `stepMs` for `durationMs` and answers the admission times. */
 function offer(store: MemoryStore, clock: ManualClock, bucket: BucketSpec, stepMs: number, durationMs: number): number[] {
@@ -32,25 +32,31 @@ describe('GCRA arithmetic', () => {
     let tat: number | undefined;
     let admitted = 0;
     for (let i = 0; i < 10; i++) {
-      if (gcraWait(tat, 0, spec.interval, spec.tolerance) === 0) {
-        tat = gcraAdvance(tat, 0, spec.interval);
+      if (gcraWait(tat, 0, spec) === 0) {
+        tat = gcraAdvance(tat, 0, spec);
         admitted++;
       }
     }
     assert.equal(admitted, 3);
-    assert.equal(gcraWait(tat, 0, spec.interval, spec.tolerance), 100);
-    assert.equal(gcraWait(tat, 100, spec.interval, spec.tolerance), 0);
-    assert.equal(gcraFill(tat ?? 0, 0, spec.interval, spec.tolerance), 1);
+    assert.equal(gcraWait(tat, 0, spec), 100);
+    assert.equal(gcraWait(tat, 100, spec), 0);
+    assert.equal(gcraFill(tat ?? 0, 0, spec), 1);
   });
 
   it('refund gives back one interval but never goes below now', () => {
-    assert.equal(gcraRefund(500, 0, 100), 400);
-    assert.equal(gcraRefund(50, 0, 100), 0);
-    assert.equal(gcraRefund(500, 450, 100), 450);
+    const spec = gcraSpec(10, 0);
+    assert.equal(gcraRefund(500, 0, spec), 400);
+    assert.equal(gcraRefund(50, 0, spec), 0);
+    assert.equal(gcraRefund(500, 450, spec), 450);
   });
 
-  it('refuses rates that are not positive', () => {
-    assert.throws(() => gcraSpec(0), RangeError);
+  it('precomputes interval and tolerance; rate 0 is a closed bucket; refuses negative or non-finite values', () => {
+    assert.deepEqual(gcraSpec(200, 20), { perSecond: 200, burst: 20, interval: 5, tolerance: 100 });
+    const closed = gcraSpec(0, 5);
+    assert.equal(gcraClosed(closed), true);
+    assert.equal(gcraWait(undefined, 0, closed), CLOSED_RETRY_MS, 'a closed bucket never admits, even idle');
+    assert.throws(() => gcraSpec(-1, 0), RangeError);
+    assert.throws(() => gcraSpec(Infinity, 0), RangeError);
     assert.throws(() => gcraSpec(10, -1), RangeError);
   });
 });
@@ -60,7 +66,7 @@ describe('quota 200/s through the memory store', () => {
     for (const burst of [0, 20]) {
       const clock = new ManualClock(1000);
       const store = new MemoryStore(clock);
-      const admitted = offer(store, clock, { key: `q${burst}`, perSecond: 200, burst }, 1, 3000);
+      const admitted = offer(store, clock, bucketSpec(`q${burst}`, 200, burst), 1, 3000);
       const expected = 600 + burst;
       assert.ok(Math.abs(admitted.length - expected) <= 600 * 0.03, `burst ${burst}: admitted ${admitted.length}, expected ~${expected}`);
     }
@@ -71,7 +77,7 @@ describe('quota 200/s through the memory store', () => {
     const burst = 10;
     const clock = new ManualClock(0);
     const store = new MemoryStore(clock);
-    const bucket = { key: 'edge', perSecond: rate, burst };
+    const bucket = bucketSpec('edge', rate, burst);
     // Saturation, an idle gap (the bucket refills), then saturation again: the worst edges.
     const times = [...offer(store, clock, bucket, 0.25, 1500)];
     clock.advance(2000);
@@ -92,7 +98,7 @@ describe('quota 200/s through the memory store', () => {
   it('retry-after is exact: waiting it admits, waiting less does not', () => {
     const clock = new ManualClock(0);
     const store = new MemoryStore(clock);
-    const bucket = { key: 'r', perSecond: 4, burst: 1 };
+    const bucket = bucketSpec('r', 4, 1);
     assert.equal(store.take([bucket]), 0);
     assert.equal(store.take([bucket]), 0);
     const wait = store.take([bucket]);
@@ -106,7 +112,7 @@ describe('quota 200/s through the memory store', () => {
   it('refund restores one admission, and never more than a full bucket', () => {
     const clock = new ManualClock(0);
     const store = new MemoryStore(clock);
-    const bucket = { key: 'f', perSecond: 10, burst: 2 };
+    const bucket = bucketSpec('f', 10, 2);
     for (let i = 0; i < 3; i++) assert.equal(store.take([bucket]), 0);
     assert.ok(store.take([bucket]) > 0);
     store.give([bucket]);

@@ -107,6 +107,29 @@ test('a missing target is one clear line, not an exception', async () => {
   assert.deepEqual(result, { ok: false, errors: ['no/such/rules/: no such file or directory'], files: [] });
 });
 
+test('a calling identity source that is neither header:NAME nor ip is named with the accepted forms', async () => {
+  const f = fixture('bad-identity.yaml');
+  assert.deepEqual(await problems('bad-identity.yaml'), [
+    `${f}:8:35: callers.identity[1]: must be header:NAME or ip, e.g. header:x-client-app`,
+  ]);
+});
+
+test('split and mirror mistakes: unknown target, broken isolation, bad sticky key, percent, pointers', async () => {
+  const f = fixture('bad-split-and-mirror.yaml');
+  assert.deepEqual(await problems('bad-split-and-mirror.yaml'), [
+    `${f}:6:61: classes.order.split.to: unknown cluster 'mysqll-new' (clusters: primary, backup, mysql-new)`,
+    `${f}:7:49: classes.marketing.split.to: class 'marketing' has failover: none: it may only split to a cluster no other class uses ('backup' serves class 'order')`,
+    `${f}:7:77: classes.marketing.split.sticky: sticky key 'path:/members/id': path template must name the key segment in braces, e.g. /members/{id}`,
+    `${f}:8:61: classes.batch.split.to: 'mysql-new' serves class 'marketing', which has failover: none: no other class may split onto it`,
+    `${f}:8:81: classes.batch.split.percent: must be <= 100`,
+    `${f}:10:70: mirrors[0].compare.ignore[0]: must be a JSON Pointer, e.g. /served_at or /items/0/took`,
+    `${f}:11:13: mirrors[1].name: duplicate mirror name 'check' (first at ${f}:10:13)`,
+    `${f}:11:26: mirrors[1].from: cluster 'primary' is already mirrored by 'check' (one mirror per cluster)`,
+    `${f}:11:39: mirrors[1].to: must differ from 'from'`,
+    `${f}:11:58: mirrors[1].methods[0]: must be an HTTP method in capitals, e.g. GET`,
+  ]);
+});
+
 test('balance, health_check and retry settings are checked', async () => {
   const f = fixture('bad-mesh.yaml');
   assert.deepEqual(await problems('bad-mesh.yaml'), [

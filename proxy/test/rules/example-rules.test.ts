@@ -20,10 +20,12 @@ test('rules/ is valid and merges sluice.yaml with callers.yaml', async () => {
       ['marketing', 1, 'marketing', null, 0.3],
     ],
   );
-  assert.deepEqual(rules.limits.global, { rate: { text: '30000/s', perSecond: 30000 }, scope: 'fleet', shadow: false });
+  assert.deepEqual(rules.limits.global, { rate: { text: '30000/s', perSecond: 30000 }, burst: 3000, scope: 'fleet', shadow: false });
   const memberId = rules.limits.hotKeys[0];
   assert.equal(memberId.key, 'path:/members/{id}');
   assert.equal(memberId.overrides.get('10086')?.perSecond, 500);
+  // The rule's explicit burst applies to its overrides too.
+  assert.equal(memberId.overrideBursts.get('10086'), memberId.burst);
   assert.deepEqual(
     rules.degrade.map((d) => [d.name, d.cluster, d.kind, d.threshold, d.action]),
     [

@@ -21,11 +21,27 @@ test('a minimal file gets the documented defaults', async () => {
     healthCheck: null,
     retry: null,
   });
-  assert.deepEqual(rules.classes, [{ name: 'order', priority: 0, cluster: 'primary', failover: null, maxShare: 1 }]);
+  assert.deepEqual(rules.classes, [{ name: 'order', priority: 0, cluster: 'primary', failover: null, maxShare: 1, split: null }]);
   assert.equal(rules.switch.size, 0);
-  assert.deepEqual(rules.callers, { auth: 'key', unknown: 'reject', unknownQuota: null, enforceRoutes: false, accounts: [] });
-  assert.deepEqual(rules.limits, { global: null, hotKeys: [] });
+  assert.deepEqual(rules.callers, {
+    auth: 'key', unknown: 'reject', unknownQuota: null, unknownBurst: 0, enforceRoutes: false, accounts: [],
+    identity: [{ kind: 'header', name: 'x-client-app' }, { kind: 'ip' }],
+  });
+  assert.deepEqual(rules.limits, { global: null, hotKeys: [], adaptive: [] });
   assert.deepEqual(rules.degrade, []);
+  assert.deepEqual(rules.mirrors, []);
+});
+
+test('a split and a mirror get their documented defaults', async () => {
+  const result = await loadRules(fixture('migration.yaml'));
+  assert.ok(result.ok, result.ok ? '' : result.errors.join('\n'));
+  const { rules } = result;
+  assert.deepEqual(rules.classes[0].split, { to: 'mysql-new', percent: 1.5, sticky: 'path:/members/{id}' });
+  assert.deepEqual(rules.classes[1].split, { to: 'archive', percent: 20, sticky: null });
+  assert.deepEqual(rules.mirrors, [
+    { name: 'mysql-check', from: 'primary', to: 'mysql-new', percent: 100, methods: ['GET', 'HEAD'], ignore: [], maxInFlight: 64 },
+    { name: 'tuned', from: 'backup', to: 'archive', percent: 5, methods: ['GET'], ignore: ['/took', '/a~1b'], maxInFlight: 8 },
+  ]);
 });
 
 test('defaults inside accounts, hot keys and degrade rules', async () => {
@@ -37,13 +53,15 @@ test('defaults inside accounts, hot keys and degrade rules', async () => {
     id: 'a1', owner: 'o', team: 't', scenario: 's', class: 'order', keySha256: null, quota: null, burst: 0, routes: null,
   });
   assert.deepEqual(a2.routes, ['* /**']);
-  assert.deepEqual(rules.limits.global, { rate: { text: '100/s', perSecond: 100 }, scope: 'fleet', shadow: false });
+  // The global cap's burst: a tenth of a second of its rate.
+  assert.deepEqual(rules.limits.global, { rate: { text: '100/s', perSecond: 100 }, burst: 10, scope: 'fleet', shadow: false });
   const [memberId, callerIp] = rules.limits.hotKeys;
-  assert.equal(memberId.burst, 0);
+  assert.equal(memberId.burst, 5, 'a tenth of a second of 50/s');
   assert.equal(memberId.track, 100_000);
   assert.equal(memberId.shadow, false);
   assert.equal(memberId.overrides.size, 0);
   assert.equal(callerIp.rate.perSecond, 10 / 60);
+  assert.equal(callerIp.burst, 1, 'a slow rate still takes two arrivals at once');
   const [errors, count] = rules.degrade;
   assert.deepEqual(errors, {
     name: 'primary-errors',

@@ -27,6 +27,12 @@ test('valid rules: exit 0 and a one-line summary with the version', async () => 
   );
 });
 
+test('a migration under way: the summary counts splits and mirrors', async () => {
+  const { code, out } = await run([fixture('migration.yaml')]);
+  assert.equal(code, 0);
+  assert.match(out[0], /, 0 degrade rules, 2 splits, 2 mirrors \(version [0-9a-f]{12}\)$/);
+});
+
 test('--rules works like the positional argument, and SLUICE_RULES is the default', async (t) => {
   assert.equal((await run(['--rules', fixture('minimal.yaml')])).code, 0);
   const saved = process.env.SLUICE_RULES;

@@ -5,6 +5,7 @@ import type { StoreRules } from '../../src/rules/types.ts';
 import { createStore } from '../../src/store/create-store.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { bucketSpec } from '../../src/store/store.ts';
 
 describe('createStore', () => {
   let redis: RedisServer;
@@ -19,7 +20,7 @@ describe('createStore', () => {
     const clock = new ManualClock(0);
     const rules: StoreRules = { kind: 'memory', url: null, nodes: [], onFailure: 'local', instances: 1 };
     const store = createStore(rules, { clock });
-    const spec = [{ key: 'acct:m', perSecond: 1, burst: 0 }];
+    const spec = [bucketSpec('acct:m', 1, 0)];
     assert.equal(store.kind, 'memory');
     assert.equal(store.up, true);
     assert.equal(store.take(spec), 0);
@@ -37,7 +38,7 @@ describe('createStore', () => {
       assert.equal(store.kind, 'redis');
       await waitFor(() => store.up, { message: 'store up' });
       assert.deepEqual(changes, [true]);
-      const spec = [{ key: `acct:create-${process.pid}`, perSecond: 1, burst: 0 }];
+      const spec = [bucketSpec(`acct:create-${process.pid}`, 1, 0)];
       assert.equal(await store.take(spec), 0);
       assert.ok((await store.take(spec)) > 0);
     } finally {

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { LocalBuckets } from '../../src/store/local-buckets.ts';
+import { bucketSpec } from '../../src/store/store.ts';
 
 describe('LocalBuckets (the fallback while Redis is away)', () => {
   it('divides rate and burst by the fleet size', () => {
     const clock = new ManualClock(1000);
     const local = new LocalBuckets(clock, 4);
-    const quota = [{ key: 'acct:a', perSecond: 400, burst: 8 }];
+    const quota = [bucketSpec('acct:a', 400, 8)];
     // 100/s locally with burst 2: three at once, then one every 10 ms.
     assert.deepEqual([local.take(quota), local.take(quota), local.take(quota)], [0, 0, 0]);
     assert.equal(local.take(quota), 10);
@@ -24,8 +25,8 @@ describe('LocalBuckets (the fallback while Redis is away)', () => {
   it('takes all or none and refunds', () => {
     const clock = new ManualClock(0);
     const local = new LocalBuckets(clock, 1);
-    const total = { key: '{global}:total', perSecond: 1, burst: 0 };
-    const cls = { key: '{global}:class:order', perSecond: 1, burst: 1 };
+    const total = bucketSpec('{global}:total', 1, 0);
+    const cls = bucketSpec('{global}:class:order', 1, 1);
     assert.equal(local.take([total, cls]), 0);
     assert.equal(local.take([total, cls]), 1000);
     assert.equal(local.take([cls]), 0, 'the rejected take left the class bucket untouched');
@@ -37,8 +38,8 @@ describe('LocalBuckets (the fallback while Redis is away)', () => {
   it('never admits at rate 0 and forgets full buckets', () => {
     const clock = new ManualClock(0);
     const local = new LocalBuckets(clock, 2);
-    assert.equal(local.take([{ key: 'closed', perSecond: 0, burst: 5 }]), 1000);
-    const spec = [{ key: 'acct:b', perSecond: 2, burst: 0 }];
+    assert.equal(local.take([bucketSpec('closed', 0, 5)]), 1000);
+    const spec = [bucketSpec('acct:b', 2, 0)];
     assert.equal(local.take(spec), 0);
     assert.equal(local.size, 1);
     local.give(spec);

@@ -4,10 +4,11 @@ import type { StoreRules } from '../../src/rules/types.ts';
 import { RedisStore } from '../../src/store/redis-store.ts';
 import { taggedKey } from '../../src/store/redis-keys.ts';
 import { ResilientStore } from '../../src/store/resilient-store.ts';
-import type { BucketSpec } from '../../src/store/store.ts';
+import { bucketSpec, type BucketSpec } from '../../src/store/store.ts';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { expectedAdmitted, saturate } from './saturate.ts';
+import { spacedTakes } from './spaced.ts';
 
 describe('RedisStore on a 3-master Redis Cluster', () => {
   let cluster: RedisCluster;
@@ -29,17 +30,24 @@ describe('RedisStore on a 3-master Redis Cluster', () => {
 
   it('two stores sharing a 300/s quota admit 300/s in total, within 3%', async () => {
     const key = `acct:cluster-${process.pid}`;
-    const specA: BucketSpec[] = [{ key, perSecond: 300, burst: 300 }];
-    const specB: BucketSpec[] = [{ key, perSecond: 300, burst: 300 }];
+    const specA: BucketSpec[] = [bucketSpec(key, 300, 300)];
+    const specB: BucketSpec[] = [bucketSpec(key, 300, 300)];
     const run = await saturate([a, b], (s) => (s === a ? specA : specB), 3000, { loops: 1 });
     const expected = expectedAdmitted(300, 300, run.elapsedMs);
     assert.equal(run.failures, 0);
     assert.ok(Math.abs(run.admitted - expected) <= expected * 0.03, `admitted ${run.admitted}, expected ≈ ${expected.toFixed(0)}`);
   });
 
+  it('counts each take of a batch at its own arrival time, on every master', async () => {
+    // Ten accounts (spread over the masters), 1000/s with burst 0: ten takes each, 1.2 ms apart.
+    const specs = Array.from({ length: 10 }, (_, i) => [bucketSpec(`acct:spaced-${process.pid}-${i}`, 1000, 0)]);
+    const answers = await Promise.all(specs.map((spec) => spacedTakes(a, spec, 10, 1.2)));
+    for (const each of answers) assert.deepEqual(each, new Array(10).fill(0));
+  });
+
   it('spreads account buckets over the masters', async () => {
     // At 0.1/s each key lives 10 s: long enough to be counted below.
-    for (let i = 0; i < 30; i++) assert.equal(await a.take([{ key: `acct:spread-${i}`, perSecond: 0.1, burst: 0 }]), 0);
+    for (let i = 0; i < 30; i++) assert.equal(await a.take([bucketSpec(`acct:spread-${i}`, 0.1, 0)]), 0);
     const sizes = await Promise.all(cluster.servers.map(async (server) => {
       const probe = new RedisStore({ kind: 'redis', url: server.url, nodes: [], onFailure: 'local', instances: 1 });
       try {
@@ -54,7 +62,7 @@ describe('RedisStore on a 3-master Redis Cluster', () => {
 
   it('batches takes made together by hash tag, whichever master holds them', async () => {
     const specs: BucketSpec[][] = [];
-    for (let i = 0; i < 20; i++) specs.push([{ key: `acct:batch-${process.pid}-${i}`, perSecond: 1, burst: 2 }]);
+    for (let i = 0; i < 20; i++) specs.push([bucketSpec(`acct:batch-${process.pid}-${i}`, 1, 2)]);
     // Five takes per account in one turn: three admitted (burst 2), two refused.
     const answers = await Promise.all(specs.flatMap((spec) => [1, 2, 3, 4, 5].map(() => a.take(spec))));
     for (let i = 0; i < 20; i++) {
@@ -65,9 +73,9 @@ describe('RedisStore on a 3-master Redis Cluster', () => {
 
   it('takes the global total and a class bucket together, all or none (one hash tag)', async () => {
     const tag = `global-${process.pid}`;
-    const total: BucketSpec = { key: taggedKey(tag, 'total'), perSecond: 1, burst: 1 };
-    const marketing: BucketSpec = { key: taggedKey(tag, 'class:marketing'), perSecond: 1, burst: 0 };
-    const order: BucketSpec = { key: taggedKey(tag, 'class:order'), perSecond: 1, burst: 1 };
+    const total = bucketSpec(taggedKey(tag, 'total'), 1, 1);
+    const marketing = bucketSpec(taggedKey(tag, 'class:marketing'), 1, 0);
+    const order = bucketSpec(taggedKey(tag, 'class:order'), 1, 1);
     assert.equal(await a.take([total, marketing]), 0);
     assert.ok((await b.take([total, marketing])) > 0, 'marketing ceiling reached');
     // The rejected take left the total untouched: order still gets the second unit of the total.
@@ -81,7 +89,7 @@ describe('RedisStore on a 3-master Redis Cluster', () => {
     const store = new ResilientStore(new RedisStore(rules), { onFailure: 'local', instances: 2 });
     try {
       await waitFor(() => store.up, { timeoutMs: 5000, message: 'resilient cluster store up' });
-      const spec: BucketSpec[] = [{ key: `acct:resilient-${process.pid}`, perSecond: 5, burst: 0 }];
+      const spec: BucketSpec[] = [bucketSpec(`acct:resilient-${process.pid}`, 5, 0)];
       assert.equal(await store.take(spec), 0);
       assert.ok((await a.take(spec)) > 0, 'the take landed in the shared bucket');
     } finally {
@@ -106,7 +114,7 @@ describe('ResilientStore on a Redis Cluster losing a master', () => {
     store.onUpChange((up) => changes.push(up));
     // Accounts on every master.
     const specs: BucketSpec[][] = [];
-    for (let i = 0; i < 12; i++) specs.push([{ key: `acct:fail-${i}`, perSecond: 1000, burst: 100 }]);
+    for (let i = 0; i < 12; i++) specs.push([bucketSpec(`acct:fail-${i}`, 1000, 100)]);
     let failures = 0;
     const takeAll = async () => {
       for (const spec of specs) {

@@ -4,10 +4,11 @@ import { Redis } from 'ioredis';
 import type { StoreRules } from '../../src/rules/types.ts';
 import { RedisStore } from '../../src/store/redis-store.ts';
 import { redisKey, taggedKey } from '../../src/store/redis-keys.ts';
-import type { BucketSpec } from '../../src/store/store.ts';
+import { bucketSpec, type BucketSpec } from '../../src/store/store.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { expectedAdmitted, saturate } from './saturate.ts';
+import { spacedTakes } from './spaced.ts';
 
 /** Script calls Redis has served so far (EVAL + EVALSHA). */
 async function scriptCalls(raw: Redis): Promise<number> {
@@ -23,7 +24,7 @@ function rules(url: string): StoreRules {
 
 let unique = 0;
 function bucket(perSecond: number, burst = 0, key = `acct:test-${process.pid}-${++unique}`): BucketSpec {
-  return { key, perSecond, burst };
+  return bucketSpec(key, perSecond, burst);
 }
 
 describe('RedisStore on one Redis', () => {
@@ -101,6 +102,18 @@ describe('RedisStore on one Redis', () => {
     assert.equal(admittedTight, 10, 'burst 9: ten admitted');
     assert.equal(admittedRoomy, 300);
     assert.ok(calls <= 6, `${calls} script calls for 600 takes`);
+  });
+
+  it('counts each take of a batch at its own arrival time: spaced takes keep their spacing', async () => {
+    const callsBefore = await scriptCalls(raw);
+    // 1000/s with burst 0 admits one take per ms. Ten takes 1.2 ms apart in one turn go out as
+    // one script call; counted at the batch's sending, nine of them would be one too many.
+    const answers = await spacedTakes(a, [bucket(1000, 0)], 10, 1.2);
+    assert.equal((await scriptCalls(raw)) - callsBefore, 1, 'one script call');
+    assert.deepEqual(answers, new Array(10).fill(0));
+    // The control: ten takes at one instant are the same instant to the bucket.
+    const together = await spacedTakes(a, [bucket(1000, 0)], 10, 0);
+    assert.ok(together.filter((x) => x === 0).length <= 2, `together: ${together.join(', ')}`);
   });
 
   it('honours the burst: burst + 1 at once, then the rate', async () => {

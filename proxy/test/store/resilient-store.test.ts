@@ -5,10 +5,11 @@ import type { StoreRules } from '../../src/rules/types.ts';
 import { RedisStore } from '../../src/store/redis-store.ts';
 import { redisKey } from '../../src/store/redis-keys.ts';
 import { ResilientStore, STORE_UNAVAILABLE } from '../../src/store/resilient-store.ts';
-import type { BucketSpec } from '../../src/store/store.ts';
+import { bucketSpec, type BucketSpec } from '../../src/store/store.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { expectedAdmitted, saturate } from './saturate.ts';
+import { spacedTakes } from './spaced.ts';
 
 function resilient(url: string, onFailure: 'local' | 'reject', commandTimeoutMs = 100): ResilientStore {
   const rules: StoreRules = { kind: 'redis', url, nodes: [], onFailure, instances: 2 };
@@ -29,7 +30,7 @@ describe('ResilientStore: Redis going away and coming back', () => {
     const stores = [resilient(redis.url, 'local'), resilient(redis.url, 'local')];
     const changes: boolean[][] = [[], []];
     stores.forEach((s, i) => s.onUpChange((up) => changes[i].push(up)));
-    const quota: BucketSpec[] = [{ key: `acct:kill-${process.pid}`, perSecond: 300, burst: 150 }];
+    const quota: BucketSpec[] = [bucketSpec(`acct:kill-${process.pid}`, 300, 150)];
     const raw = new Redis(redis.url);
     raw.on('error', () => {}); // this inspection client sees the outage too
     try {
@@ -85,7 +86,7 @@ describe('ResilientStore: Redis going away and coming back', () => {
 
   it('on_failure reject answers STORE_UNAVAILABLE while down, and admits again after', async () => {
     const store = resilient(redis.url, 'reject');
-    const quota: BucketSpec[] = [{ key: `acct:reject-${process.pid}`, perSecond: 1000, burst: 10 }];
+    const quota: BucketSpec[] = [bucketSpec(`acct:reject-${process.pid}`, 1000, 10)];
     try {
       await waitFor(() => store.up, { message: 'store up' });
       assert.equal(await store.take(quota), 0);
@@ -101,9 +102,29 @@ describe('ResilientStore: Redis going away and coming back', () => {
     }
   });
 
+  it('takes that waited on a stalled Redis are decided locally at their own arrival times', async () => {
+    const rules: StoreRules = { kind: 'redis', url: redis.url, nodes: [], onFailure: 'local', instances: 1 };
+    const store = new ResilientStore(new RedisStore(rules, { commandTimeoutMs: 100 }), { onFailure: 'local', instances: 1 });
+    try {
+      await waitFor(() => store.up, { message: 'store up' });
+      redis.pause();
+      try {
+        // One batch of ten takes 1.2 ms apart at 1000/s, burst 0: it times out, and each take
+        // falls back at its own time, so all ten fit (at the timeout's instant only one would).
+        const answers = await spacedTakes(store, [bucketSpec(`acct:stalled-${process.pid}`, 1000, 0)], 10, 1.2);
+        assert.equal(store.up, false, 'the stall was seen');
+        assert.deepEqual(answers, new Array(10).fill(0));
+      } finally {
+        redis.resume();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a paused Redis costs one bounded wait, then takes are answered locally at once', async () => {
     const store = resilient(redis.url, 'local', 50);
-    const quota: BucketSpec[] = [{ key: `acct:pause-${process.pid}`, perSecond: 1000, burst: 100 }];
+    const quota: BucketSpec[] = [bucketSpec(`acct:pause-${process.pid}`, 1000, 100)];
     try {
       await waitFor(() => store.up, { message: 'store up' });
       redis.pause();

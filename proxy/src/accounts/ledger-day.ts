@@ -1,0 +1,142 @@
+// One account's ledger for one UTC day (SPEC §13), and the summary of a period of days that
+// /admin/accounts serves and `sluice accounts report` reads. The Redis ledger answers the same
+// summary shape, merged fleet-wide.
+import { HyperLogLog } from './hyperloglog.ts';
+import type { CountedName } from './usage.ts';
+
+/** Routes and identities held per day (the summary shows the top 20 and top 10). */
+const MAX_NAMES = 100;
+export const TOP_ROUTES = 20;
+export const TOP_IDENTITIES = 10;
+
+/** What a ledger flush hands over for one account: the changes since the previous flush. */
+export interface LedgerDelta {
+  readonly id: string;
+  readonly registered: boolean;
+  readonly requests: number;
+  readonly offScenario: number;
+  readonly rejections: readonly (readonly [string, number])[];
+  readonly routes: readonly (readonly [string, number])[];
+  readonly identities: readonly (readonly [string, number])[];
+  /** Complete wall seconds (unix seconds) with their request counts. */
+  readonly seconds: readonly (readonly [number, number])[];
+  /** Wall ms of the earliest and latest request of the batch, or -1. */
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+export class DayRecord {
+  requests = 0;
+  offScenario = 0;
+  peak = 0;
+  firstSeen = -1;
+  lastSeen = -1;
+  readonly rejections = new Map<string, number>();
+  readonly routes = new Map<string, number>();
+  readonly identities = new Map<string, number>();
+  readonly hll = new HyperLogLog();
+
+  /** Adds a batch; `seconds` must already be those of this day. */
+  add(delta: LedgerDelta, seconds: readonly (readonly [number, number])[]): void {
+    this.requests += delta.requests;
+    this.offScenario += delta.offScenario;
+    for (const [, count] of seconds) if (count > this.peak) this.peak = count;
+    if (delta.firstSeen >= 0 && (this.firstSeen < 0 || delta.firstSeen < this.firstSeen)) this.firstSeen = delta.firstSeen;
+    if (delta.lastSeen > this.lastSeen) this.lastSeen = delta.lastSeen;
+    for (const [reason, n] of delta.rejections) this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + n);
+    for (const [route, n] of delta.routes) addBounded(this.routes, route, n);
+    for (const [identity, n] of delta.identities) {
+      this.hll.add(identity);
+      addBounded(this.identities, identity, n);
+    }
+  }
+}
+
+/** Adds to a bounded name → count map; a full map keeps its names (the busiest come first). */
+function addBounded(map: Map<string, number>, name: string, n: number): void {
+  const current = map.get(name);
+  if (current !== undefined) map.set(name, current + n);
+  else if (map.size < MAX_NAMES) map.set(name, n);
+}
+
+export interface DaySummary {
+  /** YYYY-MM-DD (UTC). */
+  readonly day: string;
+  readonly requests: number;
+  readonly peak_rps: number;
+  readonly identities: number;
+}
+
+/** A period of an account's ledger: what the report needs. */
+export interface LedgerSummary {
+  readonly days: number;
+  readonly requests: number;
+  readonly peak_rps: number;
+  readonly rejections: Record<string, number>;
+  readonly off_scenario: number;
+  readonly routes: readonly CountedName[];
+  /** Distinct identities over the whole period (HyperLogLog union). */
+  readonly identities: number;
+  readonly top_identities: readonly CountedName[];
+  readonly first_seen: string | null;
+  readonly last_seen: string | null;
+  readonly per_day: readonly DaySummary[];
+}
+
+export const UTC_DAY_MS = 86_400_000;
+
+export function dayNumber(wallMs: number): number {
+  return Math.floor(wallMs / UTC_DAY_MS);
+}
+
+export function dayName(day: number): string {
+  return new Date(day * UTC_DAY_MS).toISOString().slice(0, 10);
+}
+
+/** The summary of the given days' records (any of them may be missing). */
+export function summarizeDays(records: readonly (readonly [number, DayRecord])[], days: number): LedgerSummary {
+  const rejections = new Map<string, number>();
+  const routes = new Map<string, number>();
+  const identities = new Map<string, number>();
+  // The union of several days; one day answers its own count.
+  const hll = records.length > 1 ? new HyperLogLog() : null;
+  let requests = 0;
+  let offScenario = 0;
+  let peak = 0;
+  let first = -1;
+  let last = -1;
+  const perDay: DaySummary[] = [];
+  for (const [day, r] of records) {
+    requests += r.requests;
+    offScenario += r.offScenario;
+    if (r.peak > peak) peak = r.peak;
+    if (r.firstSeen >= 0 && (first < 0 || r.firstSeen < first)) first = r.firstSeen;
+    if (r.lastSeen > last) last = r.lastSeen;
+    for (const [k, n] of r.rejections) rejections.set(k, (rejections.get(k) ?? 0) + n);
+    for (const [k, n] of r.routes) routes.set(k, (routes.get(k) ?? 0) + n);
+    for (const [k, n] of r.identities) identities.set(k, (identities.get(k) ?? 0) + n);
+    hll?.merge(r.hll);
+    perDay.push({ day: dayName(day), requests: r.requests, peak_rps: r.peak, identities: r.hll.count() });
+  }
+  return {
+    days,
+    requests,
+    peak_rps: peak,
+    rejections: Object.fromEntries(rejections),
+    off_scenario: offScenario,
+    routes: top(routes, TOP_ROUTES),
+    // One day: its own count (kept between changes), no union to build.
+    identities: hll !== null ? hll.count() : records.length === 1 ? records[0][1].hll.count() : 0,
+    top_identities: top(identities, TOP_IDENTITIES),
+    first_seen: first < 0 ? null : new Date(first).toISOString(),
+    last_seen: last < 0 ? null : new Date(last).toISOString(),
+    per_day: perDay,
+  };
+}
+
+export function top(map: ReadonlyMap<string, number>, n: number): CountedName[] {
+  const out: CountedName[] = [];
+  for (const [name, count] of map) out.push({ name, count });
+  out.sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : 1));
+  return out.slice(0, n);
+}

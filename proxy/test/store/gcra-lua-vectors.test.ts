@@ -1,0 +1,69 @@
+// The Lua GCRA (store/gcra-lua.ts) against the shared vectors, on a real redis-server. Each
+// vector goes out as one batch, as the Redis store sends them: every take carries its age (the
+// vector's last arrival minus its own), so Redis judges it at its own arrival time on Redis's
+// clock, and the verdicts must be exactly the TypeScript GCRA's.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { TAKE_BATCH_LUA } from '../../src/store/gcra-lua.ts';
+import { bucketSpec } from '../../src/store/store.ts';
+import { GCRA_VECTORS, matches, type GcraVector } from '../limits/gcra-vectors.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+
+let run = 0;
+
+/** One script call for the whole vector; answers per take in ms (the script answers µs). */
+async function runLua(redis: Redis, vector: GcraVector): Promise<number[]> {
+  const keys = vector.buckets.map((_, i) => `sluice:{vector-${process.pid}-${++run}}:${i}`);
+  const specs = vector.buckets.map((b, i) => bucketSpec(keys[i], b.rate, b.burst));
+  const last = vector.takes[vector.takes.length - 1].at;
+  const all = vector.buckets.map((_, i) => i);
+  const takeKeys: string[] = [];
+  const argv: (string | number)[] = [vector.takes.length];
+  for (const take of vector.takes) {
+    const indexes = take.buckets ?? all;
+    argv.push(indexes.length, String(last - take.at));
+    for (const i of indexes) {
+      takeKeys.push(keys[i]);
+      argv.push(String(specs[i].interval), String(specs[i].tolerance));
+    }
+  }
+  const answers = (await redis.eval(TAKE_BATCH_LUA, takeKeys.length, ...takeKeys, ...argv)) as number[];
+  return answers.map((micros) => micros / 1000);
+}
+
+describe('GCRA vectors, Lua on a real redis-server', () => {
+  let server: RedisServer;
+  let redis: Redis;
+
+  before(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+  });
+  after(async () => {
+    await redis?.quit();
+    await server?.stop();
+  });
+
+  for (const vector of GCRA_VECTORS) {
+    it(vector.name, async () => {
+      const answers = await runLua(redis, vector);
+      vector.takes.forEach((t, i) => {
+        // Waits come back in whole microseconds, rounded up.
+        assert.ok(matches(answers[i], t.expect, 0.001), `take ${i} at ${t.at} answered ${answers[i]}, expected ${t.expect}`);
+      });
+    });
+  }
+
+  it('leaves no key behind once every TAT has passed', async () => {
+    const key = `sluice:{vector-expiry-${process.pid}}`;
+    const spec = bucketSpec(key, 1000, 0);
+    // One take aged 50 ms: its TAT (arrival + 1 ms) is already past when Redis runs it.
+    await redis.eval(TAKE_BATCH_LUA, 1, key, 1, 1, '50', String(spec.interval), String(spec.tolerance));
+    const deadline = performance.now() + 2000;
+    while ((await redis.exists(key)) === 1) {
+      assert.ok(performance.now() < deadline, 'the key expired');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  });
+});
