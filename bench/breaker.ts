@@ -29,7 +29,7 @@ function rules(degradeRules: readonly DegradeRules[], split: ClassRules['split']
     ],
     switch: new Map(),
     callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, unknownBurst: 0, enforceRoutes: false, accounts: [], identity: [{ kind: 'ip' }] },
-    limits: { global: null, hotKeys: [] },
+    limits: { global: null, hotKeys: [], adaptive: [] },
     degrade: degradeRules,
     faults: [],
     tracing: null,

@@ -4,23 +4,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stopChild, type Child } from './children.ts';
 import type { LoadJob, LoadResult } from './load.ts';
+import type { OpenLoopJob, OpenLoopResult } from './open-loop.ts';
+import { memberPaths, requestHeaders, type RequestMix } from './request-set.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 
-/** 1000 member ids in a fixed pseudo-random order (same sequence every run). */
-function memberPaths(): string[] {
-  const ids = Array.from({ length: 1000 }, (_, i) => 100000 + i);
-  let seed = 0x2545f491;
-  for (let i = ids.length - 1; i > 0; i--) {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    const j = seed % (i + 1);
-    [ids[i], ids[j]] = [ids[j], ids[i]];
-  }
-  return ids.map((id) => `/members/${id}`);
-}
-
-/** Sent by every request of every variant; direct and the plain proxy ignore them. */
-export const requestHeaders = { 'x-caller-account': 'bench', 'x-caller-key': 'bench-secret-key' };
+/** Sent by every request of every variant; direct and the peers ignore them. */
+export { requestHeaders };
 
 export class LoadGenerator {
   private readonly child: Child;
@@ -44,17 +34,28 @@ export class LoadGenerator {
     return this.child.pid;
   }
 
-  run(url: string, connections: number, durationS: number): Promise<LoadResult> {
-    const job: LoadJob = { type: 'run', url, connections, durationS, paths: this.paths, headers: requestHeaders };
+  /** One closed-loop pass (autocannon); `mix` replaces the 1000 ids and the one bench account. */
+  run(url: string, connections: number, durationS: number, mix?: RequestMix): Promise<LoadResult> {
+    const job: LoadJob = { type: 'run', url, connections, durationS, paths: this.paths, headers: requestHeaders, mix };
+    return this.ask<LoadResult>(job, 'result', durationS);
+  }
+
+  /** One open-loop pass: `rate` arrivals per second on a schedule, for `durationS`. */
+  runOpen(url: string, rate: number, durationS: number, connections: number): Promise<OpenLoopResult> {
+    const job: OpenLoopJob = { type: 'open', url, rate, durationS, connections, paths: this.paths, headers: requestHeaders };
+    return this.ask<OpenLoopResult>(job, 'open-result', durationS);
+  }
+
+  private ask<R extends { type: string }>(job: LoadJob | OpenLoopJob, answer: R['type'], durationS: number): Promise<R> {
     const proc = this.child.process;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => done(new Error(`load run exceeded ${durationS + 30} s`)), (durationS + 30) * 1000);
       const onExit = (): void => done(new Error('load generator exited'));
-      const onMessage = (message: LoadResult | { type: 'error'; message: string }): void => {
-        if (message.type === 'result') done(null, message);
-        else done(new Error(`load generator: ${message.message}`));
+      const onMessage = (message: R | { type: 'error'; message: string }): void => {
+        if (message.type === answer) done(null, message as R);
+        else if (message.type === 'error') done(new Error(`load generator: ${(message as { message: string }).message}`));
       };
-      function done(err: Error | null, result?: LoadResult): void {
+      function done(err: Error | null, result?: R): void {
         clearTimeout(timer);
         proc.off('message', onMessage);
         proc.off('exit', onExit);

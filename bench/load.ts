@@ -1,8 +1,12 @@
 // The load generator, in its own process so its CPU never counts against a proxy. Driven over
 // IPC by run.ts: each {type:'run'} message runs one autocannon pass and answers {type:'result'}.
-// Request buffers are prebuilt (static requests), so the generator itself stays cheap.
+// Request buffers are prebuilt (static requests), so the generator itself stays cheap; a job
+// with a `mix` (many accounts, many ids) builds each request as it goes. {type:'open'} runs one
+// open-loop pass (bench/open-loop.ts) and answers {type:'open-result'}.
 import { createRequire } from 'node:module';
 import type { EventEmitter } from 'node:events';
+import { runOpenLoop, type OpenLoopJob } from './open-loop.ts';
+import { memberPaths, mixHeaders, type RequestMix } from './request-set.ts';
 
 export interface LoadJob {
   readonly type: 'run';
@@ -11,6 +15,8 @@ export interface LoadJob {
   readonly durationS: number;
   readonly paths: readonly string[];
   readonly headers: Readonly<Record<string, string>>;
+  /** Instead of `paths` and `headers`: walk `mix.ids` member ids and `mix.accounts` accounts. */
+  readonly mix?: RequestMix;
 }
 
 export interface LoadResult {
@@ -50,8 +56,30 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.max(0, i)];
 }
 
+interface AutocannonRequest {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+}
+
 interface AutocannonClient {
-  setRequests(requests: readonly { method: string; path: string }[]): void;
+  setRequests(requests: readonly (AutocannonRequest | { method: string; setupRequest: (req: AutocannonRequest) => AutocannonRequest })[]): void;
+}
+
+/** Where the mix walk stands: the next run goes on from there, so successive runs cover every id. */
+let mixCursor = 0;
+
+/** One request builder shared by all connections: each request takes the next id and the next account. */
+function mixRequests(mix: RequestMix): { method: string; setupRequest: (req: AutocannonRequest) => AutocannonRequest }[] {
+  const paths = memberPaths(mix.ids);
+  const headers = mixHeaders(mix.accounts);
+  const setupRequest = (req: AutocannonRequest): AutocannonRequest => {
+    const i = mixCursor++;
+    req.path = paths[i % paths.length];
+    req.headers = headers[i % headers.length];
+    return req;
+  };
+  return [{ method: 'GET', setupRequest }];
 }
 
 function run(job: LoadJob): Promise<LoadResult> {
@@ -59,7 +87,9 @@ function run(job: LoadJob): Promise<LoadResult> {
   // requests ask for different members (as real callers do) instead of the same one in lockstep.
   const stride = Math.max(1, Math.floor(job.paths.length / job.connections));
   let clientIndex = 0;
+  const mixed = job.mix === undefined ? null : mixRequests(job.mix);
   const setupClient = (client: AutocannonClient): void => {
+    if (mixed !== null) { client.setRequests(mixed); return; }
     const offset = (clientIndex++ * stride) % job.paths.length;
     const rotated = [...job.paths.slice(offset), ...job.paths.slice(0, offset)];
     client.setRequests(rotated.map((path) => ({ method: 'GET', path })));
@@ -109,9 +139,10 @@ function run(job: LoadJob): Promise<LoadResult> {
   });
 }
 
-process.on('message', (message: LoadJob) => {
-  if (message.type !== 'run') return;
-  run(message).then(
+process.on('message', (message: LoadJob | OpenLoopJob) => {
+  const pass = message.type === 'run' ? run(message) : message.type === 'open' ? runOpenLoop(message) : null;
+  if (pass === null) return;
+  pass.then(
     (result) => process.send?.(result),
     (err: unknown) => process.send?.({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
   );

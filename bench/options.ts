@@ -10,6 +10,10 @@ export interface Options {
   readonly nodeFlags: readonly string[];
   readonly only: readonly string[] | null;
   readonly quick: boolean;
+  /** Open-loop arrivals per second, seconds per open-loop run (0: no open loop), and its variants. */
+  readonly openRate: number;
+  readonly openDurationS: number;
+  readonly openLoop: readonly string[];
 }
 
 function positive(name: string, text: string): number {
@@ -28,14 +32,19 @@ export function options(): Options {
       connections: { type: 'string' },
       'node-flags': { type: 'string' },
       only: { type: 'string' },
+      'open-rate': { type: 'string' },
+      'open-duration': { type: 'string' },
+      'open-loop': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help === true) {
     process.stdout.write('usage: node bench/run.ts [--quick] [--duration S] [--warmup S] [--rounds N] [--connections N]\n'
       + '                         [--node-flags=FLAGS] [--only direct,plain-proxy,...]\n'
+      + '                         [--open-rate N] [--open-duration S] [--open-loop plain-proxy,sluice-guards,...]\n'
       + `variants: ${variants.map((v) => v.name).join(', ')}\n`
-      + 'env: BENCH_DURATION BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BENCH_NODE_FLAGS BENCH_ONLY\n');
+      + 'env: BENCH_DURATION BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BENCH_NODE_FLAGS BENCH_ONLY\n'
+      + '     BENCH_OPEN_RATE BENCH_OPEN_DURATION BENCH_OPEN_LOOP\n');
     process.exit(0);
   }
   const env = process.env;
@@ -47,6 +56,12 @@ export function options(): Options {
   for (const name of onlyList ?? []) {
     if (!variants.some((v) => v.name === name)) throw new Error(`unknown variant '${name}'`);
   }
+  const openLoop = (values['open-loop'] ?? env.BENCH_OPEN_LOOP ?? 'plain-proxy,nginx,sluice-guards').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const name of openLoop) {
+    if (!variants.some((v) => v.name === name)) throw new Error(`unknown open-loop variant '${name}'`);
+  }
+  const openDuration = Number(values['open-duration'] ?? env.BENCH_OPEN_DURATION ?? (quick ? '3' : '10'));
+  if (!Number.isFinite(openDuration) || openDuration < 0) throw new Error('open-duration must be 0 or more seconds');
   const flags = values['node-flags'] ?? env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=16';
   return {
     durationS: positive('duration', pick(values.duration, 'BENCH_DURATION', '10', '3')),
@@ -56,6 +71,9 @@ export function options(): Options {
     nodeFlags: flags.split(/\s+/).filter((f) => f !== ''),
     only: onlyList,
     quick,
+    openRate: positive('open-rate', values['open-rate'] ?? env.BENCH_OPEN_RATE ?? '5000'),
+    openDurationS: openDuration,
+    openLoop,
   };
 }
 

@@ -63,6 +63,7 @@ const rules: Rules = {
         shadow: false,
       },
     ],
+    adaptive: [],
   },
   degrade: [],
   faults: [],

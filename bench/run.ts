@@ -12,7 +12,9 @@ import {
 } from './children.ts';
 import { cpuMicros, processTree, rssKiB, CLK_TCK } from './proc.ts';
 import { variants, SkipVariant, type BenchContext, type Target, type Variant } from './variants.ts';
-import { summarize, markdownTable, storeComparison, type Measurement } from './report.ts';
+import {
+  summarize, summarizeOpenLoop, markdownTable, openLoopTable, storeComparison, goalLines, type Measurement, type OpenLoopMeasurement,
+} from './report.ts';
 import { commandCounts, commandDelta, splitCalls } from './redis.ts';
 import { options, type Options } from './options.ts';
 import { LoadGenerator, requestHeaders } from './load-generator.ts';
@@ -21,6 +23,7 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
 
 interface Running {
+  readonly variant: Variant;
   readonly name: string;
   readonly description: string;
   target: Target | null;
@@ -28,6 +31,7 @@ interface Running {
   /** Set when the proxy died during warmup or a measured run. */
   failed: string | null;
   readonly runs: Measurement[];
+  readonly openRuns: OpenLoopMeasurement[];
   /** Diagnostics kept in the results (e.g. rejection counters when something was refused). */
   readonly notes: string[];
 }
@@ -121,7 +125,7 @@ async function measure(load: LoadGenerator, running: Running, upstream: Child, o
   // Read outside the CPU window, so the bench's own INFO is not charged to redis-server.
   const redisBefore = ports.length === 0 ? null : await commandCounts(ports);
   const before = { proxy: cpuMicros(proxyTree), upstream: cpuMicros([upstream.pid]), helpers: cpuMicros(helperTree) };
-  const result = await load.run(target.url, opts.connections, opts.durationS);
+  const result = await load.run(target.url, opts.connections, opts.durationS, running.variant.mix);
   const after = { proxy: cpuMicros(proxyTree), upstream: cpuMicros([upstream.pid]), helpers: cpuMicros(helperTree) };
   const redisCommands = redisBefore === null ? null : commandDelta(redisBefore, await commandCounts(ports));
   const redisCalls = redisCommands === null ? null : splitCalls(redisCommands);
@@ -149,8 +153,52 @@ async function measure(load: LoadGenerator, running: Running, upstream: Child, o
     redisScriptCallsPerReq: redisCalls === null ? null : perRequest(redisCalls.inScripts),
     redisCommands,
     proxyRssMiB: target.proxy === null ? null : rssKiB(proxyTree) / 1024,
+    hotKeysTracked: target.adminUrl === undefined ? null : await hotKeysTracked(target.adminUrl),
     statusCodes: result.statusCodes,
   };
+}
+
+/** sluice_hot_keys_tracked summed over its rules, from the admin /metrics; null when unreadable. */
+async function hotKeysTracked(adminUrl: string): Promise<number | null> {
+  try {
+    const text = await (await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    let sum: number | null = null;
+    for (const line of text.split('\n')) {
+      if (line.startsWith('sluice_hot_keys_tracked{')) sum = (sum ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return sum;
+  } catch {
+    return null;
+  }
+}
+
+/** One open-loop run: the schedule's latencies plus the proxy's CPU per answered request. */
+async function measureOpen(load: LoadGenerator, running: Running, opts: Options, round: number): Promise<OpenLoopMeasurement> {
+  const target = running.target as Target;
+  const proxyTree = target.proxy === null ? [] : processTree(target.proxy.pid);
+  const before = cpuMicros(proxyTree);
+  const result = await load.runOpen(target.url, opts.openRate, opts.openDurationS, opts.connections);
+  const cpu = cpuMicros(proxyTree) - before;
+  const { type: _type, ...figures } = result;
+  return { ...figures, round, rate: opts.openRate, proxyCpuUsPerReq: target.proxy === null || result.ok2xx === 0 ? null : cpu / result.ok2xx };
+}
+
+/**
+ * A variant with a request mix starts with its tables empty: load it until its hot-key table
+ * holds (nearly) every id of the mix, or 90 s have passed.
+ */
+async function fill(load: LoadGenerator, running: Running, opts: Options): Promise<void> {
+  const mix = running.variant.mix;
+  const target = running.target as Target;
+  if (mix === undefined || target.adminUrl === undefined) return;
+  const deadline = Date.now() + 90_000;
+  let tracked: number | null = 0;
+  while (Date.now() < deadline) {
+    await load.run(target.url, opts.connections, 2, mix);
+    tracked = await hotKeysTracked(target.adminUrl);
+    if (tracked !== null && tracked >= mix.ids * 0.99) break;
+  }
+  process.stdout.write(`filled ${running.name}: ${tracked ?? '?'} hot keys tracked (${mix.ids} ids, ${mix.accounts} accounts)\n`);
 }
 
 async function main(): Promise<void> {
@@ -167,7 +215,7 @@ async function main(): Promise<void> {
 
   const load = await LoadGenerator.start(tmpDir);
   const selected = variants.filter((v) => opts.only === null || opts.only.includes(v.name));
-  const all: Running[] = selected.map((v) => ({ name: v.name, description: v.description, target: null, skipped: null, failed: null, runs: [], notes: [] }));
+  const all: Running[] = selected.map((v) => ({ variant: v, name: v.name, description: v.description, target: null, skipped: null, failed: null, runs: [], openRuns: [], notes: [] }));
 
   for (const [i, variant] of selected.entries()) {
     const running = all[i];
@@ -188,8 +236,9 @@ async function main(): Promise<void> {
   const active = all.filter((r) => r.target !== null);
 
   for (const running of active) {
+    await fill(load, running, opts);
     process.stdout.write(`warming up ${running.name} (${opts.warmupS} s)\n`);
-    await load.run((running.target as Target).url, opts.connections, opts.warmupS);
+    await load.run((running.target as Target).url, opts.connections, opts.warmupS, running.variant.mix);
     alive(running, 'during warmup');
     await pause(300);
   }
@@ -212,6 +261,22 @@ async function main(): Promise<void> {
     }
   }
 
+  // Open loop: the same schedule for each chosen variant, interleaved over rounds as above.
+  const openActive = active.filter((r) => opts.openLoop.includes(r.name));
+  for (let round = 1; round <= opts.rounds && opts.openDurationS > 0; round++) {
+    const order = openActive.map((_, i) => openActive[(i + round - 1) % openActive.length]);
+    for (const running of order) {
+      if (!alive(running, `before open-loop round ${round}`)) continue;
+      const m = await measureOpen(load, running, opts, round);
+      if (!alive(running, `during open-loop round ${round}`)) continue;
+      running.openRuns.push(m);
+      process.stdout.write(`open loop ${round}/${opts.rounds} ${running.name.padEnd(20)} ${opts.openRate} req/s  p50 ${m.p50Ms.toFixed(3)} ms  p99 ${m.p99Ms.toFixed(3)} ms`
+        + `  p99.9 ${m.p999Ms.toFixed(3)} ms  max ${m.maxMs.toFixed(1)} ms${m.proxyCpuUsPerReq === null ? '' : `  proxy ${m.proxyCpuUsPerReq.toFixed(1)} µs/req`}`
+        + `${m.errors + m.non2xx > 0 ? `  errors ${m.errors} non2xx ${m.non2xx}` : ''}${m.lateSends > 0 ? `  late sends ${m.lateSends}` : ''}\n`);
+      await pause(300);
+    }
+  }
+
   // Nothing should be refused in the bench: when something was, say why from sluice's own metrics.
   for (const running of active) {
     const target = running.target as Target;
@@ -227,10 +292,10 @@ async function main(): Promise<void> {
 
   const summaries = summarize(all);
   const table = markdownTable(summaries);
-  const guards = summaries.find((s) => s.name === 'sluice-guards');
-  const goal = guards?.cpuRatioToPlain != null
-    ? `sluice-guards CPU/request ÷ plain-proxy CPU/request = ${guards.cpuRatioToPlain.toFixed(2)}`
-    : 'sluice-guards CPU/request ÷ plain-proxy CPU/request: not measured';
+  const openSummaries = summarizeOpenLoop(openActive.map((r) => ({ name: r.name, runs: r.openRuns })));
+  const openTable = openSummaries.length === 0 ? '' : openLoopTable(openSummaries);
+  const goals = goalLines(summaries, openSummaries);
+  const goal = goals.join('\n');
   const comparison = storeComparison(summaries);
   const skippedNotes = [
     ...summaries.filter((s) => s.skipped !== null).map((s) => `- ${s.name} skipped: ${s.skipped}`),
@@ -244,19 +309,23 @@ async function main(): Promise<void> {
     '',
     table,
     '',
-    `Medians over ${opts.rounds} round(s), (min–max) when they differ. ${goal}.`,
+    ...(openTable === '' ? [] : [`Open loop: ${opts.openRate} arrivals/s on a fixed schedule for ${opts.openDurationS} s per run, latency from each scheduled send time.`, '', openTable, '']),
+    `Medians over ${opts.rounds} round(s), (min–max) when they differ; ratios are taken within each round, then summarized.`,
+    '',
+    ...goals.map((g) => `- ${g}`),
+    '',
     ...comparison,
     ...(skippedNotes.length > 0 ? ['', ...skippedNotes] : []),
     '',
     ...summaries.map((s) => `- **${s.name}**: ${s.description}`),
     '',
   ].join('\n');
-  process.stdout.write(`\n${table}\n\n${[goal, ...comparison, ...skippedNotes].join('\n')}\n`);
+  process.stdout.write(`\n${table}\n\n${openTable === '' ? '' : `${openTable}\n\n`}${[goal, ...comparison, ...skippedNotes].join('\n')}\n`);
 
   const resultsDir = join(benchDir, 'results');
   mkdirSync(resultsDir, { recursive: true });
   const base = opts.quick ? 'quick' : 'latest';
-  writeFileSync(join(resultsDir, `${base}.json`), JSON.stringify({ conditions: cond, goal, storeComparison: comparison, variants: summaries }, null, 2) + '\n');
+  writeFileSync(join(resultsDir, `${base}.json`), JSON.stringify({ conditions: cond, goals, storeComparison: comparison, variants: summaries, openLoop: openSummaries }, null, 2) + '\n');
   writeFileSync(join(resultsDir, `${base}.md`), md);
   process.stdout.write(`wrote bench/results/${base}.json and bench/results/${base}.md\n`);
   rmSync(tmpDir, { recursive: true, force: true });

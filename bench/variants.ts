@@ -4,6 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnChild, readyLine, waitUntil, freePort, type Child } from './children.ts';
 import { startRedisServer, startRedisCluster, type RedisNode } from './redis.ts';
+import { nginxBinary, startNginx } from './nginx.ts';
+import { mixAccountId, mixAccountKey, sha256Hex, type RequestMix } from './request-set.ts';
 
 export interface BenchContext {
   readonly root: string;
@@ -32,6 +34,8 @@ export interface Variant {
   readonly description: string;
   /** A request the variant must refuse with `status`: proof its guards are really on. */
   readonly refuses?: { readonly headers: Readonly<Record<string, string>>; readonly status: number };
+  /** The closed-loop load walks this wider mix instead of 1000 ids from one account. */
+  readonly mix?: RequestMix;
   start(ctx: BenchContext): Promise<Target>;
 }
 
@@ -50,6 +54,32 @@ function renderRules(ctx: BenchContext, template: string, outName: string, store
     text = text.replace(memory, storeLine);
   }
   const file = join(ctx.tmpDir, outName);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** The loaded variant: 10 000 accounts and a hot-key table sized for 100 000 distinct ids. */
+export const LOADED_MIX: RequestMix = { ids: 100_000, accounts: 10_000 };
+
+/**
+ * all-guards.yaml plus LOADED_MIX.accounts registered accounts (each with a key, a quota and
+ * routes), and a hot-key rule slow enough (5/s, burst 100: a key stays tracked for ~20 s after
+ * its last request) that the 100 000 ids the load walks stay tracked together.
+ */
+function renderLoadedRules(ctx: BenchContext): string {
+  let text = readFileSync(join(ctx.benchDir, 'rules', 'all-guards.yaml'), 'utf8').replaceAll('${UPSTREAM_PORT}', String(ctx.upstreamPort));
+  const accounts: string[] = [];
+  for (let i = 0; i < LOADED_MIX.accounts; i++) {
+    accounts.push(`    - { id: ${mixAccountId(i)}, owner: Bench, team: performance, scenario: Loaded bench caller, class: order, `
+      + `key_sha256: ${sha256Hex(mixAccountKey(i))}, quota: 1000/s, burst: 1000, routes: [GET /members/*] }`);
+  }
+  const replace = (from: string, to: string): void => {
+    if (!text.includes(from)) throw new Error(`all-guards.yaml: no '${from.trim()}' to replace`);
+    text = text.replace(from, to);
+  };
+  replace('  accounts:\n', `  accounts:\n${accounts.join('\n')}\n`);
+  replace('      rate: 100000/s\n      burst: 1000\n      track: 100000', `      rate: 5/s\n      burst: 100\n      track: ${LOADED_MIX.ids}`);
+  const file = join(ctx.tmpDir, 'loaded.yaml');
   writeFileSync(file, text);
   return file;
 }
@@ -108,6 +138,35 @@ export const variants: readonly Variant[] = [
     },
   },
   {
+    name: 'nginx',
+    description: 'peer: nginx, one worker, keep-alive upstream pool, access log off (bench/nginx.ts); where installed',
+    async start(ctx) {
+      const binary = nginxBinary();
+      if (binary === null) throw new SkipVariant('nginx not installed');
+      try {
+        const { child, port } = await startNginx(binary, ctx.tmpDir, ctx.upstreamPort, ctx.readyTimeoutMs);
+        return { url: `http://127.0.0.1:${port}`, proxy: child, helpers: [] };
+      } catch (err) {
+        throw new SkipVariant(`nginx did not start: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+  },
+  {
+    name: 'http-proxy',
+    description: 'peer: the http-proxy package as an HTTP proxy, keep-alive agent (bench/http-proxy-peer.ts)',
+    async start(ctx) {
+      const proxy = spawnChild('http-proxy', process.execPath,
+        [...ctx.nodeFlags, join(ctx.benchDir, 'http-proxy-peer.ts'), `http://127.0.0.1:${ctx.upstreamPort}`],
+        { logDir: ctx.tmpDir, ownChild: true });
+      try {
+        const ready = await readyLine(proxy, ctx.readyTimeoutMs);
+        return { url: `http://127.0.0.1:${String(ready.port)}`, proxy, helpers: [] };
+      } catch (err) {
+        throw new SkipVariant(`http-proxy not available: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+  },
+  {
     name: 'sluice-route',
     description: 'sluice, caller identified (trust) and routed, no limits (rules/identify-route.yaml)',
     start: (ctx) => startSluice(ctx, 'sluice-route', renderRules(ctx, 'identify-route.yaml', 'identify-route.yaml'), []),
@@ -117,6 +176,13 @@ export const variants: readonly Variant[] = [
     description: 'sluice, all guards on, memory store (rules/all-guards.yaml)',
     refuses: wrongKey,
     start: (ctx) => startSluice(ctx, 'sluice-guards', renderRules(ctx, 'all-guards.yaml', 'all-guards.yaml'), []),
+  },
+  {
+    name: 'sluice-loaded',
+    description: `sluice, all guards on, memory store, ${LOADED_MIX.accounts} registered accounts and ${LOADED_MIX.ids} distinct member ids (a full hot-key table): the load walks every account and id`,
+    refuses: wrongKey,
+    mix: LOADED_MIX,
+    start: (ctx) => startSluice(ctx, 'sluice-loaded', renderLoadedRules(ctx), []),
   },
   {
     name: 'sluice-redis',

@@ -118,6 +118,60 @@ const dashedByRegex = (pattern: string): Override => ({
   ],
 });
 
+/** Adaptive concurrency limits (SPEC §9): learned limit against in flight, no-load latency, sheds. */
+const ADAPTIVE_SECTION: Section = {
+  title: 'Adaptive limits',
+  panels: [
+    {
+      type: 'timeseries',
+      title: 'Adaptive limit vs in flight, by cluster',
+      description:
+        'The concurrency limit L each sidecar learned per cluster (solid), the requests it has in flight there ' +
+        '(dashed) and min_limit (red). In flight at L means the excess is shed with 503 overloaded; L at min_limit ' +
+        'for long means the cluster is slow even at the least concurrency.',
+      queries: [
+        { expr: `max by (cluster, instance) (sluice_adaptive_limit${sel(CLUSTER)})`, legend: 'limit {{cluster}} {{instance}}' },
+        { expr: `max by (cluster, instance) (sluice_adaptive_inflight${sel(CLUSTER)})`, legend: 'in flight {{cluster}} {{instance}}' },
+        { expr: `max by (cluster) (sluice_adaptive_min_limit${sel(CLUSTER)})`, legend: 'min_limit {{cluster}}' },
+      ],
+      unit: 'short',
+      min: 0,
+      overrides: [
+        dashedByRegex('^in flight '),
+        // Red and dashed like a budget line, matched by prefix: one min_limit series per cluster.
+        { matcher: { id: 'byRegexp', options: '^min_limit ' }, properties: dashedRed('min_limit').properties },
+      ],
+      w: 12,
+    },
+    {
+      type: 'timeseries',
+      title: 'No-load latency by cluster',
+      description:
+        'The no-load latency each adaptive limit compares the sampled latency against: the limit shrinks once ' +
+        'latency passes tolerance x this. It falls fast and rises only slowly, never from queueing the limit caused.',
+      queries: [{ expr: `max by (cluster, instance) (sluice_adaptive_min_rtt_seconds${sel(CLUSTER)})`, legend: '{{cluster}} {{instance}}' }],
+      unit: 's',
+      min: 0,
+      w: 6,
+    },
+    {
+      type: 'timeseries',
+      title: 'Shed as overloaded, by class',
+      description:
+        'Requests refused with 503 overloaded per class (solid), and what shadow adaptive rules would refuse (dashed). ' +
+        'The lowest classes should be shed first; the first class shed for long raises SluiceFirstClassOverloaded.',
+      queries: [
+        { expr: `sum by (class) (${rate('sluice_rejections_total', CLASS, 'reason="overloaded"')})`, legend: '{{class}}' },
+        { expr: `sum by (class) (${rate('sluice_shadow_rejections_total', CLASS, 'reason="overloaded"')})`, legend: 'shadow {{class}}' },
+      ],
+      unit: 'reqps',
+      min: 0,
+      overrides: [dashedByRegex('^shadow ')],
+      w: 6,
+    },
+  ],
+};
+
 /** Mismatch ratio above which the alert SluiceMirrorMismatchHigh fires (after 5 minutes). */
 const MIRROR_MISMATCH_BUDGET = 0.01;
 
@@ -399,6 +453,7 @@ const SECTIONS: readonly Section[] = [
       },
     ],
   },
+  ADAPTIVE_SECTION,
   MIGRATION_SECTION,
   {
     title: 'Rules and store',

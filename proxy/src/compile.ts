@@ -7,10 +7,12 @@ import type { UsageRegistry } from './accounts/usage.ts';
 import type { TransitionListener } from './breakers/breaker.ts';
 import type { Clock } from './clock.ts';
 import { isSettling, type Guard } from './guards/guard.ts';
+import { buildAdaptiveGuard } from './guards/adaptive.ts';
 import { buildBreakerGuard } from './guards/breaker.ts';
 import { buildFaultGuard } from './guards/fault.ts';
 import type { FaultState } from './faults/fault-state.ts';
 import { buildLimitGuards } from './guards/pipeline.ts';
+import { compileClasses } from './compiled-class.ts';
 import type { Metrics } from './metrics.ts';
 import type { ClassMetrics, Policy } from './policy.ts';
 import { RequestCounters } from './request-counters.ts';
@@ -76,12 +78,15 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
     for (const [name, clusterRules] of rules.clusters) {
       clusters.set(name, registry.get(clusterIdentity(clusterRules), () => new ClusterHolder(clusterRules, deps)).cluster);
     }
+    // Each class compiled once; the guards and the metric children below hang their parts on it.
+    const classes = compileClasses(rules);
     const limitGuards = buildLimitGuards(rules, {
       store: deps.store,
       clock: deps.clock,
       metrics,
       registry,
       usage: deps.usage,
+      classes,
     });
     const switchMap = deps.switchState.effective(rules.switch);
     const routing = buildBreakerGuard(rules, {
@@ -90,8 +95,12 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       registry,
       onTransition: deps.onBreakerTransition,
       switchOverride: deps.switchState.overridden ? switchMap : undefined,
+      classes,
     });
     const guards: Guard[] = [...limitGuards, routing.guard];
+    // After the breaker: it knows the cluster a request goes to, failover included.
+    const adaptive = buildAdaptiveGuard(rules, { clock: deps.clock, metrics, registry, switchMap });
+    if (adaptive !== null) guards.push(adaptive.guard);
     // Fault drills come last (SPEC §3 order): their delay and aborts reach every guard before them.
     const faultGuard = buildFaultGuard(activeFaults(rules.faults, deps.faults), metrics);
     if (faultGuard !== null) guards.push(faultGuard);
@@ -103,6 +112,11 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
         upstreamDuration.set(cluster, metrics.upstreamDuration.labels(cluster, klass.name));
       }
       classMetrics.set(klass.name, { upstreamDuration });
+      const compiled = classes.get(klass.name);
+      if (compiled !== undefined) {
+        compiled.upstreamDuration = upstreamDuration;
+        compiled.primaryCluster = clusters.get(compiled.primaryName) ?? null;
+      }
     }
     const policy: Policy = {
       version: loaded.hash,
@@ -112,6 +126,7 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       guards,
       settlers: guards.filter(isSettling),
       breakers: routing.breakers,
+      adaptive,
       clusters,
       switchMap,
       classMetrics,
@@ -120,6 +135,7 @@ export function compilePolicy(loaded: LoadedRules, deps: CompileDeps): Policy {
       warnings: routing.warnings,
     };
     registry.commit();
+    metrics.showAdaptive(adaptive?.controllers ?? new Map());
     return Object.freeze(policy);
   } catch (error) {
     registry.abort();

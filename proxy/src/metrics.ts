@@ -4,6 +4,14 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { HotCounter, HotHistogram } from './hot-metrics.ts';
 
+/** What the adaptive-limit gauges show for one cluster, read at scrape time. */
+export interface AdaptiveGaugeSource {
+  readonly limit: number;
+  readonly inflight: number;
+  readonly noloadMs: number;
+  readonly minLimit: number;
+}
+
 /** One endpoint's active health, read at scrape time for sluice_endpoint_healthy. */
 export interface EndpointHealthState {
   readonly cluster: string;
@@ -26,6 +34,12 @@ export class Metrics {
   readonly storeUp: Gauge;
   readonly globalAdmittedRatio: Gauge<'class'>;
   readonly shadowRejections: HotCounter;
+  readonly adaptiveLimit: Gauge<'cluster'>;
+  readonly adaptiveInflight: Gauge<'cluster'>;
+  readonly adaptiveMinRtt: Gauge<'cluster'>;
+  readonly adaptiveMinLimit: Gauge<'cluster'>;
+  /** The adaptive limits of the policy in force, by cluster (set at each compile). */
+  private adaptiveSources: ReadonlyMap<string, AdaptiveGaugeSource> = new Map();
   readonly accountIdentities: Gauge<'account'>;
   readonly endpointHealthy: Gauge<'cluster' | 'endpoint'>;
   readonly retries: HotCounter;
@@ -117,6 +131,33 @@ export class Metrics {
       labelNames: ['account', 'class', 'reason'] as const,
       registers,
     });
+    // Adaptive limits change per request: read from the controllers when scraped, never set per request.
+    const adaptiveGauge = (name: string, help: string, read: (source: AdaptiveGaugeSource) => number): Gauge<'cluster'> => {
+      const gauge: Gauge<'cluster'> = new Gauge({
+        name,
+        help,
+        labelNames: ['cluster'] as const,
+        registers,
+        collect: () => {
+          gauge.reset();
+          for (const [cluster, source] of this.adaptiveSources) gauge.labels(cluster).set(read(source));
+        },
+      });
+      return gauge;
+    };
+    this.adaptiveLimit = adaptiveGauge('sluice_adaptive_limit', 'Adaptive concurrency limit L per cluster.', (s) => s.limit);
+    this.adaptiveInflight = adaptiveGauge(
+      'sluice_adaptive_inflight',
+      'Requests in flight to the cluster from this sidecar, as the adaptive limit counts them.',
+      (s) => s.inflight,
+    );
+    this.adaptiveMinRtt = adaptiveGauge(
+      'sluice_adaptive_min_rtt_seconds',
+      'No-load latency the adaptive limit of the cluster compares against (0 until learned).',
+      (s) => s.noloadMs / 1000,
+    );
+    // The floor the limit cannot go below: "pinned at min_limit" is limit <= this.
+    this.adaptiveMinLimit = adaptiveGauge('sluice_adaptive_min_limit', 'min_limit of the adaptive limit per cluster.', (s) => s.minLimit);
     this.accountIdentities = new Gauge({
       name: 'sluice_account_identities',
       help: 'Distinct calling identities (callers.identity) seen today per caller account (fleet-wide with a shared store).',
@@ -165,5 +206,10 @@ export class Metrics {
     this.reloads.labels('success');
     this.reloads.labels('failure');
     this.storeUp.set(1);
+  }
+
+  /** The adaptive limits now in force, by cluster: what the sluice_adaptive_* gauges show. */
+  showAdaptive(sources: ReadonlyMap<string, AdaptiveGaugeSource>): void {
+    this.adaptiveSources = sources;
   }
 }

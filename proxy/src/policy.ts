@@ -2,6 +2,7 @@
 // change) by compile.ts and swapped in as a whole.
 import type { HistogramSeries } from './hot-metrics.ts';
 import type { BreakerSet } from './breakers/breaker-set.ts';
+import type { AdaptiveGuard } from './guards/adaptive.ts';
 import type { Guard, SettlingGuard } from './guards/guard.ts';
 import type { RequestCounters } from './request-counters.ts';
 import type { Rules } from './rules/types.ts';
@@ -24,6 +25,8 @@ export interface Policy {
   /** The guards that learn from outcomes (breakers...), in pipeline order: settled once per forwarded request. */
   readonly settlers: readonly SettlingGuard[];
   readonly breakers: BreakerSet;
+  /** Adaptive concurrency limits per cluster (SPEC §9), or null when none is configured. */
+  readonly adaptive: AdaptiveGuard | null;
   readonly clusters: ReadonlyMap<string, UpstreamCluster>;
   /** Effective emergency re-pointing (rules' switch overlaid with the admin switch). */
   readonly switchMap: ReadonlyMap<string, string>;

@@ -10,6 +10,7 @@ export const REASONS = {
   hot_key: { status: 429, message: 'too many requests for this key' },
   global_cap: { status: 429, message: 'global capacity reached for this traffic class' },
   circuit_open: { status: 503, message: 'upstream degraded: circuit open' },
+  overloaded: { status: 503, message: 'cluster at its adaptive concurrency limit' },
   store_unavailable: { status: 503, message: 'shared limit store unavailable' },
   upstream_unavailable: { status: 502, message: 'upstream unavailable' },
   upstream_timeout: { status: 504, message: 'upstream timed out' },

@@ -69,6 +69,15 @@ export interface ResponseTap {
 }
 
 /**
+ * A place an admitted request holds while it is in flight (an adaptive limit's slot), given back
+ * once: `finish` with what its exchange measured, or `cancel` when it tells nothing.
+ */
+export interface InflightSlot {
+  finish(latencyMs: number, isError: boolean): void;
+  cancel(): void;
+}
+
+/**
  * One object per request, every field set by the constructor so V8 keeps a single shape.
  */
 export class RequestContext {
@@ -98,6 +107,8 @@ export class RequestContext {
   shadowed: boolean;
   /** Milliseconds of delay a fault drill injected before forwarding; counted as upstream latency. */
   injectedMs: number;
+  /** The adaptive-limit slot the request holds on its cluster, or null. */
+  slot: InflightSlot | null;
   /**
    * The policy the request is decided under; set by the listener when the request arrives and
    * cleared once its outcome is settled.
@@ -121,6 +132,7 @@ export class RequestContext {
     this.consumed = 0;
     this.shadowed = false;
     this.injectedMs = 0;
+    this.slot = null;
     this.policy = null;
     this.tap = null;
   }

@@ -13,9 +13,11 @@ export class RequestCounters {
     this.counter = counter;
   }
 
-  inc(account: string, className: string, cluster: string, code: number): void {
-    let byCluster = this.byAccount.get(account);
-    if (byCluster === undefined) this.byAccount.set(account, (byCluster = new Map()));
+  /**
+   * `byCluster`: the account's own map of children (CompiledAccount.requestChildren, made for
+   * this policy), which saves the lookup by account id; by default found by `account`.
+   */
+  inc(account: string, className: string, cluster: string, code: number, byCluster: Map<string, Map<number, Child>> = this.ofAccount(account)): void {
     let byCode = byCluster.get(cluster);
     if (byCode === undefined) byCluster.set(cluster, (byCode = new Map()));
     let child = byCode.get(code);
@@ -24,5 +26,11 @@ export class RequestCounters {
       byCode.set(code, child);
     }
     child.inc();
+  }
+
+  private ofAccount(account: string): Map<string, Map<number, Child>> {
+    let byCluster = this.byAccount.get(account);
+    if (byCluster === undefined) this.byAccount.set(account, (byCluster = new Map()));
+    return byCluster;
   }
 }

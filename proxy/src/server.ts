@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { accessLogFromEnv, type AccessLog } from './access-log.ts';
 import { writeRejection } from './answer.ts';
 import { answerClientError, HEADERS_CHECK_INTERVAL_MS, overHeaderCount, refuseHeaderCount, refuseUpgradeHeaderCount } from './edge-answers.ts';
+import { accountOf } from './guards/account-table.ts';
 import { refundGuards, runGuards, settleGuards } from './guards/pipeline.ts';
 import type { Verdict } from './guards/guard.ts';
 import { countRefusal } from './guards/rejections.ts';
@@ -110,7 +111,13 @@ export class SidecarServer {
   private forward(policy: Policy, ctx: RequestContext, res: ServerResponse): void {
     // The pools of the policy in force now: a reload while an asynchronous guard was waiting may
     // have replaced (and closed) the ones of the policy the request started under.
-    const cluster = this.policies.current?.clusters.get(ctx.cluster) ?? policy.clusters.get(ctx.cluster);
+    const current = this.policies.current;
+    const compiled = accountOf(ctx)?.klass;
+    // The class's own cluster, compiled once (compiled-class.ts), while the policy is still the one in force.
+    const cluster =
+      current === policy && compiled != null && compiled.primaryCluster !== null && ctx.cluster === compiled.primaryName
+        ? compiled.primaryCluster
+        : (current?.clusters.get(ctx.cluster) ?? policy.clusters.get(ctx.cluster));
     if (cluster === undefined) {
       // Validated rules always route to a known cluster; answered rather than thrown. Nothing
       // was sent: what the guards took goes back.
@@ -137,10 +144,13 @@ export class SidecarServer {
     if (policy === null) return;
     ctx.policy = null;
     settleGuards(policy.settlers, ctx, outcome);
+    const account = accountOf(ctx);
     if (measuresUpstream(outcome)) {
-      policy.classMetrics.get(ctx.className)?.upstreamDuration.get(ctx.cluster)?.observe(outcome.upstreamMs / 1000);
+      const durations = account?.klass?.upstreamDuration ?? policy.classMetrics.get(ctx.className)?.upstreamDuration;
+      durations?.get(ctx.cluster)?.observe(outcome.upstreamMs / 1000);
     }
-    policy.requests.inc(ctx.accountId, ctx.className, ctx.cluster, outcome.status);
+    if (account !== null) policy.requests.inc(ctx.accountId, ctx.className, ctx.cluster, outcome.status, account.requestChildren);
+    else policy.requests.inc(ctx.accountId, ctx.className, ctx.cluster, outcome.status);
     this.accessLog.forwarded(ctx, outcome);
   }
 

@@ -15,6 +15,8 @@ export interface AdminSources {
   account(id: string, query: URLSearchParams): unknown | null;
   hotkeys(): unknown;
   breakers(): unknown;
+  /** Per cluster: adaptive limit L, in flight, no-load latency (SPEC §9). */
+  adaptive(): unknown;
   /** Every upstream cluster and the state of each endpoint. */
   clusters(): unknown;
   /** Chaos drills (/admin/faults); absent: 404. */
@@ -92,6 +94,7 @@ export class AdminServer {
     }
     if (path === '/admin/hotkeys') return sendJson(res, 200, this.sources.hotkeys());
     if (path === '/admin/breakers') return sendJson(res, 200, this.sources.breakers());
+    if (path === '/admin/adaptive') return sendJson(res, 200, this.sources.adaptive());
     if (path === '/admin/clusters') return sendJson(res, 200, this.sources.clusters());
     if (path === '/admin/faults' || path.startsWith('/admin/faults/')) return this.handleFaults(req, res, method, path);
     if (path === '/admin/mirrors') return sendJson(res, 200, this.sources.mirrors?.() ?? { mirrors: [] });

@@ -65,6 +65,9 @@ export function adminViews(deps: ViewDeps): AdminSources {
     breakers() {
       return { breakers: reloader.current?.breakers.describe() ?? [] };
     },
+    adaptive() {
+      return { clusters: reloader.current?.adaptive?.describe() ?? [] };
+    },
     clusters() {
       return { clusters: [...(reloader.current?.clusters.values() ?? [])].map((cluster) => cluster.describe()) };
     },

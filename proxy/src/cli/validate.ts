@@ -62,6 +62,8 @@ function summarize(rules: Rules, files: number): string {
     count(rules.limits.hotKeys.length, 'hot-key rule'),
     count(rules.degrade.length, 'degrade rule'),
     ...migrationCounts(rules),
+    // Named only when present, so the line for rules without them reads as before.
+    ...(rules.limits.adaptive.length > 0 ? [count(rules.limits.adaptive.length, 'adaptive limit')] : []),
   ].join(', ');
 }
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { loadRules } from '../rules/load.ts';
 import type { Rules } from '../rules/types.ts';
+import { addLunchHour } from './lunch-hour.ts';
 
 export const EXAMPLE_RULES_DIR = fileURLToPath(new URL('../../../rules/', import.meta.url));
 
@@ -51,6 +52,7 @@ export async function prepareDemoRules(options: DemoRulesOptions): Promise<DemoR
     // only by accident, so pick the one holding `clusters`).
     const main = [...docs.values()].find((d) => d.has('clusters')) ?? docs.values().next().value;
     if (main !== undefined) addMissing(main, [...docs.values()], notes);
+    if (main !== undefined) addLunchHour(main, [...docs.values()], notes);
     for (const [name, doc] of docs) await writeFile(join(dir, name), doc.toString(), 'utf8');
     const loaded = await loadRules(dir);
     if (!loaded.ok) throw new Error(`the example rules do not load: ${loaded.errors[0] ?? 'unknown problem'}`);

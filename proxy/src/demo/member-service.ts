@@ -21,6 +21,15 @@ export class MemberCluster {
   served = 0;
   /** When above 0, every member whose id is a multiple of it answers another level (a store with a few rows wrong). */
   skewLevelEvery = 0;
+  /**
+   * Requests served at once, 0 for no limit: past it requests wait in a FIFO queue, as in a real
+   * service, and every caller's latency grows with the queue (the lunch-hour phase).
+   */
+  capacity = 0;
+  /** Time each request holds one of the `capacity` places, ms (with a capacity only). */
+  serviceMs = 0;
+  private busy = 0;
+  private readonly waiting: (() => void)[] = [];
 
   private constructor(name: string) {
     this.name = name;
@@ -65,11 +74,31 @@ export class MemberCluster {
       const answer = memberAnswer(req.method ?? 'GET', (req.url ?? '/').split('?')[0], this.name);
       send(res, answer.status, this.name, this.skewLevelEvery > 0 ? skewLevel(answer.body, this.skewLevelEvery) : answer.body);
     };
-    req.once('end', () => {
+    // latencyMs is added after the service (a slow dependency), without holding a place.
+    const delayed = (): void => {
       const delay = this.latencyMs;
       if (delay > 0) setTimeout(reply, delay);
       else reply();
+    };
+    req.once('end', () => {
+      if (this.capacity <= 0) delayed();
+      else {
+        this.waiting.push(delayed);
+        this.pump();
+      }
     });
+  }
+
+  private pump(): void {
+    while (this.busy < this.capacity && this.waiting.length > 0) {
+      const done = this.waiting.shift() as () => void;
+      this.busy++;
+      setTimeout(() => {
+        this.busy--;
+        done();
+        this.pump();
+      }, this.serviceMs);
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import type { Rules } from '../rules/types.ts';
 import type { MemberService } from './member-service.ts';
 import { chaosDrillPhase } from './drill-phase.ts';
 import type { DemoRequest, StreamSpec } from './traffic.ts';
+import { lunchHourPhase } from './lunch-hour.ts';
 
 export interface PhaseControl {
   readonly service: MemberService;
@@ -129,12 +130,16 @@ export function tourPhases(rules: Rules): Phase[] {
       explain:
         `primary starts answering in ${SLOW_PRIMARY_MS} ms (breaker ${facts.rtBreaker} trips above ${facts.rtThreshold} on average): ` +
         'the breaker opens and order flow fails over to backup, marketing stays on its own cluster; ' +
+        (rules.limits.adaptive.some((a) => a.cluster === 'primary')
+          ? 'until it opens, the adaptive limit sheds what the slow primary cannot take (503 overloaded); '
+          : '') +
         'then primary recovers, half-open probes pass and the breaker closes.',
       seconds: 14,
       streams: [orderCenter, bookingApp, marketing(MARKETING_TRICKLE), fraudCheck(FRAUD_RATE, false)],
       script: (control) => slowdown(control, facts.rtBreaker),
     },
     chaosDrillPhase([orderCenter, bookingApp, marketing(MARKETING_TRICKLE)], facts.rtBreaker, facts.rtThreshold),
+    lunchHourPhase(rules, [orderCenter, bookingApp]),
   ];
 }
 

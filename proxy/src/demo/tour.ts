@@ -7,6 +7,7 @@ import { Pool } from 'undici';
 import { Sidecar } from '../sidecar.ts';
 import { prepareDemoRules, type DemoRules } from './demo-rules.ts';
 import { accountsReportBlock } from './ledger-report.ts';
+import { capPrimary } from './lunch-hour.ts';
 import { startMemberService, type MemberService } from './member-service.ts';
 import { migrationPhase } from './migration-phase.ts';
 import { tourPhases, type Phase } from './phases.ts';
@@ -51,6 +52,7 @@ export async function runTour(options: TourOptions): Promise<{ interrupted: bool
   let redraw: NodeJS.Timeout | null = null;
   try {
     service = await startMemberService();
+    capPrimary(service);
     rules = await prepareDemoRules({
       endpoints: new Map(service.all.map((c) => [c.name, c.url])),
       fallbackUrl: service.primary.url,

@@ -18,6 +18,8 @@ import type { StateRegistry } from '../state-registry.ts';
 import { compileRoutes, type ClassRoute } from '../upstream/router.ts';
 import { SplitDecision } from '../upstream/split.ts';
 import type { Guard, RequestContext, Verdict } from './guard.ts';
+import type { ClassTable } from '../compiled-class.ts';
+import { accountOf } from './account-table.ts';
 import { isUpstreamError, latencyOf, measuresUpstream, type Outcome } from '../request-context.ts';
 
 export interface BreakerGuardDeps {
@@ -35,6 +37,8 @@ export interface BreakerGuardDeps {
    * sluice_shadow_rejections_total{reason="circuit_open"} + 1.
    */
   readonly onShadowReject?: (ctx: RequestContext) => void;
+  /** The policy's compiled classes: each gets its route and the name of its cluster (see compiled-class.ts). */
+  readonly classes?: ClassTable;
 }
 
 export interface BreakerGuard {
@@ -66,6 +70,10 @@ const UNROUTABLE: Rejection = Object.freeze(rejection('upstream_unavailable'));
 
 export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): BreakerGuard {
   const table = compileRoutes(rules, deps.switchOverride ?? rules.switch);
+  for (const [name, route] of table.routes) {
+    const compiled = deps.classes?.get(name);
+    if (compiled !== undefined) compiled.primaryName = route.primary;
+  }
 
   if (rules.degrade.length === 0) {
     const clusterOf = new Map<string, string>();
@@ -78,7 +86,8 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
     const guard: Guard = {
       name: 'breaker',
       check(ctx) {
-        const cluster = clusterOf.get(ctx.className);
+        const compiled = accountOf(ctx)?.klass;
+        const cluster = compiled != null && compiled.primaryName !== '' ? compiled.primaryName : clusterOf.get(ctx.className);
         if (cluster === undefined) return UNROUTABLE;
         if (splits.size !== 0) {
           const split = splits.get(ctx.className);
@@ -134,7 +143,10 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
               split: null,
             }),
           });
-    routes.set(name, Object.freeze({ primary: gateOf(route.primary), failover, split }));
+    const compiledRoute: CompiledRoute = Object.freeze({ primary: gateOf(route.primary), failover, split });
+    routes.set(name, compiledRoute);
+    const compiled = deps.classes?.get(name);
+    if (compiled !== undefined) compiled.breakerRoute = compiledRoute;
   }
 
   const metrics = deps.metrics;
@@ -148,7 +160,7 @@ export function buildBreakerGuard(rules: Rules, deps: BreakerGuardDeps): Breaker
   const guard: Guard = {
     name: 'breaker',
     check(ctx: RequestContext): Verdict {
-      let route = routes.get(ctx.className);
+      let route = (accountOf(ctx)?.klass?.breakerRoute as CompiledRoute | null | undefined) ?? routes.get(ctx.className);
       if (route === undefined) return UNROUTABLE;
       if (route.split !== null && route.split.decision.moves(ctx)) route = route.split.route;
       const primary = route.primary;

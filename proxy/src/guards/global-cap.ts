@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.ts';
 import { rejection, type LimitInfo } from '../reasons.ts';
 import type { Rules } from '../rules/types.ts';
 import type { StateRegistry } from '../state-registry.ts';
+import type { ClassTable } from '../compiled-class.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { taggedKey } from '../store/redis-keys.ts';
 import { defaultBurst } from '../rules/burst.ts';
@@ -72,8 +73,8 @@ export class GlobalMeter {
   }
 }
 
-export function globalCapGuard(rules: Rules, deps: GlobalCapDeps): GlobalCapGuard | null {
-  return rules.limits.global === null ? null : new GlobalCapGuard(rules, deps);
+export function globalCapGuard(rules: Rules, deps: GlobalCapDeps, classes?: ClassTable): GlobalCapGuard | null {
+  return rules.limits.global === null ? null : new GlobalCapGuard(rules, deps, classes);
 }
 
 export class GlobalCapGuard implements Guard {
@@ -85,7 +86,8 @@ export class GlobalCapGuard implements Guard {
   /** For a request of no known class: the total alone. */
   private readonly fallback: Gate;
 
-  constructor(rules: Rules, deps: GlobalCapDeps) {
+  /** `classes`: the policy's compiled classes; each gets its gate (see compiled-class.ts). */
+  constructor(rules: Rules, deps: GlobalCapDeps, classes?: ClassTable) {
     const global = rules.limits.global;
     if (global === null) throw new Error('no global limit configured');
     const rate = global.rate.perSecond;
@@ -107,13 +109,22 @@ export class GlobalCapGuard implements Guard {
           ? Object.freeze([total])
           : Object.freeze([bucket(deps.registry, `${mode}class:${c.name}:${ceiling}`, ceiling, defaultBurst(ceiling)), total]);
       const limit = ceiling >= rate ? totalLimit : Object.freeze({ policy: 'global', quota: Math.floor(ceiling), windowSeconds: 1 });
-      this.gates.set(c.name, { className: c.name, index, buckets, limit, closed: ceiling <= 0 });
+      const gate: Gate = { className: c.name, index, buckets, limit, closed: ceiling <= 0 };
+      this.gates.set(c.name, gate);
+      const compiled = classes?.get(c.name);
+      if (compiled !== undefined) compiled.globalGate = gate;
     });
     this.fallback = { className: '', index: -1, buckets: Object.freeze([total]), limit: totalLimit, closed: false };
   }
 
+  /** The request's gate: from its compiled class when it has one, else by class name. */
+  private gateOf(ctx: RequestContext): Gate {
+    const compiled = accountOf(ctx)?.klass?.globalGate as Gate | null | undefined;
+    return compiled ?? this.gates.get(ctx.className) ?? this.fallback;
+  }
+
   check(ctx: RequestContext): Verdict | Promise<Verdict> {
-    const gate = this.gates.get(ctx.className) ?? this.fallback;
+    const gate = this.gateOf(ctx);
     if (gate.closed) return this.decide(ctx, gate, CLOSED_RETRY_MS);
     const waited = this.store.take(gate.buckets);
     if (typeof waited === 'number') return this.decide(ctx, gate, waited);
@@ -123,7 +134,7 @@ export class GlobalCapGuard implements Guard {
   refund(ctx: RequestContext): void {
     if ((ctx.consumed & CONSUMED_GLOBAL) === 0) return;
     ctx.consumed &= ~CONSUMED_GLOBAL;
-    const gate = this.gates.get(ctx.className) ?? this.fallback;
+    const gate = this.gateOf(ctx);
     this.store.give(gate.buckets);
     if (gate.index >= 0) this.meter.admitted[gate.index]--;
   }

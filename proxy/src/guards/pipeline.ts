@@ -11,6 +11,7 @@ import type { Outcome } from '../request-context.ts';
 import type { Rules } from '../rules/types.ts';
 import type { StateRegistry } from '../state-registry.ts';
 import type { CounterStore } from '../store/store.ts';
+import type { ClassTable } from '../compiled-class.ts';
 import { buildAccountTable } from './account-table.ts';
 import { accountQuotaGuard } from './account-quota.ts';
 import { callerGuard } from './caller.ts';
@@ -26,6 +27,8 @@ export interface LimitGuardDeps {
   readonly metrics: Metrics;
   readonly registry: StateRegistry;
   readonly usage: UsageRegistry;
+  /** The policy's compiled classes (compile.ts): accounts and the global cap hang their parts on them. */
+  readonly classes?: ClassTable;
 }
 
 export function buildLimitGuards(rules: Rules, deps: LimitGuardDeps): Guard[] {
@@ -34,7 +37,7 @@ export function buildLimitGuards(rules: Rules, deps: LimitGuardDeps): Guard[] {
   if (table.anyRoutes) guards.push(routesGuard(rules.callers.enforceRoutes));
   if (table.anyQuota) guards.push(accountQuotaGuard(deps.store));
   if (rules.limits.hotKeys.length > 0) guards.push(hotKeyGuard(rules.limits.hotKeys, deps));
-  const global = globalCapGuard(rules, deps);
+  const global = globalCapGuard(rules, deps, deps.classes);
   if (global !== null) guards.push(global);
   return guards;
 }

@@ -1,6 +1,7 @@
 // Merges the rules files of a directory into one document. Map sections merge key by key and a
 // key defined in two files is an error naming both places; list sections (accounts, hot keys,
-// degrade rules, mirrors) are concatenated in file order. Identical `version:` lines may repeat.
+// degrade rules, mirrors, adaptive limits) are concatenated in file order. Identical `version:`
+// lines may repeat.
 
 import { Origins } from './origins.ts';
 import type { ParsedFile } from './parse.ts';
@@ -15,7 +16,7 @@ export interface Merged {
 /** Containers whose keys may come from different files. */
 const MAP_SECTIONS = new Set(['', 'server', 'store', 'clusters', 'classes', 'switch', 'callers', 'limits', 'limits.global']);
 /** Lists whose items from several files are concatenated. */
-const LIST_SECTIONS = new Set(['callers.accounts', 'limits.hot_keys', 'degrade', 'mirrors']);
+const LIST_SECTIONS = new Set(['callers.accounts', 'limits.hot_keys', 'limits.adaptive', 'degrade', 'mirrors']);
 
 export function mergeFiles(files: readonly ParsedFile[]): Merged {
   const fallback = { file: files[0]?.source.display ?? '', line: 1, col: 1 };

@@ -4,6 +4,7 @@
 
 import type {
   AccountRules,
+  AdaptiveRules,
   IdentitySource,
   BalanceKind,
   ClassRules,
@@ -48,6 +49,12 @@ export const DEFAULTS = {
   openFor: '10s',
   probes: 3,
   shadow: false,
+  adaptiveAlgorithm: 'gradient',
+  initialLimit: 20,
+  minLimit: 4,
+  maxLimit: 1000,
+  tolerance: 2,
+  reserve: 0.2,
   balance: 'round_robin',
   healthPath: '/healthz',
   healthInterval: '5s',
@@ -90,6 +97,7 @@ interface RawDocument {
   limits?: {
     global?: { rate: string; scope?: 'fleet' | 'instance'; shadow?: boolean };
     hot_keys?: RawHotKey[] | null;
+    adaptive?: RawAdaptive[] | null;
   } | null;
   degrade?: RawDegrade[] | null;
   tracing?: { otlp: string; sample?: number; service_name?: string } | null;
@@ -149,6 +157,17 @@ interface RawHotKey {
   burst?: number;
   overrides?: Record<string, string>;
   track?: number;
+  shadow?: boolean;
+}
+
+interface RawAdaptive {
+  cluster: string;
+  algorithm?: 'gradient' | 'aimd';
+  initial_limit?: number;
+  min_limit?: number;
+  max_limit?: number;
+  tolerance?: number;
+  reserve?: number;
   shadow?: boolean;
 }
 
@@ -233,6 +252,7 @@ export function normalizeRules(document: Record<string, unknown>): Rules {
               shadow: limits.global.shadow ?? DEFAULTS.shadow,
             },
       hotKeys: (limits.hot_keys ?? []).map(normalizeHotKey),
+      adaptive: (limits.adaptive ?? []).map(normalizeAdaptive),
     },
     degrade: (doc.degrade ?? []).map(normalizeDegrade),
     tracing:
@@ -320,6 +340,19 @@ function normalizeHotKey(raw: RawHotKey): HotKeyRules {
     overrides,
     overrideBursts,
     track: raw.track ?? DEFAULTS.track,
+    shadow: raw.shadow ?? DEFAULTS.shadow,
+  };
+}
+
+function normalizeAdaptive(raw: RawAdaptive): AdaptiveRules {
+  return {
+    cluster: raw.cluster,
+    algorithm: raw.algorithm ?? DEFAULTS.adaptiveAlgorithm,
+    initialLimit: raw.initial_limit ?? DEFAULTS.initialLimit,
+    minLimit: raw.min_limit ?? DEFAULTS.minLimit,
+    maxLimit: raw.max_limit ?? DEFAULTS.maxLimit,
+    tolerance: raw.tolerance ?? DEFAULTS.tolerance,
+    reserve: raw.reserve ?? DEFAULTS.reserve,
     shadow: raw.shadow ?? DEFAULTS.shadow,
   };
 }

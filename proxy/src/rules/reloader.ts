@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
 import { rulesFingerprint } from './fingerprint.ts';
-import { loadRules } from './load.ts';
+import { loadRulesBounded } from './load-isolated.ts';
 import type { LoadResult } from './types.ts';
 
 export interface ReloadError {
@@ -60,7 +60,8 @@ export class RulesReloader<P> {
   private async run(): Promise<void> {
     const fingerprint = await rulesFingerprint(this.target);
     if (fingerprint === this.fingerprint) return;
-    const result = await loadRules(this.target);
+    // A large rule set is parsed in a child process so the parser's peak stays out of the sidecar's RSS.
+    const result = await loadRulesBounded(this.target);
     if (!result.ok) {
       this.fingerprint = fingerprint;
       this.lastError = { at: new Date().toISOString(), errors: result.errors };

@@ -379,6 +379,43 @@ const hotKey = {
   },
 };
 
+const adaptiveLimit = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['cluster'],
+  description: "A cluster's concurrency limit, learned from the latency it observes (SPEC §9).",
+  properties: {
+    cluster: { type: 'string', description: 'Cluster whose in-flight requests from this sidecar are limited.' },
+    algorithm: {
+      enum: ['gradient', 'aimd'],
+      default: 'gradient',
+      description: 'gradient: scale by tolerance x noload / sample (Netflix Gradient2 style) | aimd: add one, cut by a tenth.',
+    },
+    initial_limit: {
+      type: 'integer',
+      minimum: 1,
+      default: 20,
+      description: 'Limit before anything is learned; best at or below what the cluster serves without queueing.',
+    },
+    min_limit: { type: 'integer', minimum: 1, default: 4, description: 'The limit never falls below this.' },
+    max_limit: { type: 'integer', minimum: 1, default: 1000, description: 'The limit never grows above this.' },
+    tolerance: {
+      type: 'number',
+      minimum: 1,
+      default: 2,
+      description: 'Sampled latency may grow to tolerance x the no-load latency before the limit shrinks.',
+    },
+    reserve: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      default: 0.2,
+      description: 'Share of the limit only the most important class may fill (the last class sharing the cluster gets 1 - reserve).',
+    },
+    shadow,
+  },
+};
+
 const limits = {
   type: ['object', 'null'],
   additionalProperties: false,
@@ -400,6 +437,11 @@ const limits = {
       },
     },
     hot_keys: { type: ['array', 'null'], items: hotKey, description: 'Per-key-value limits.' },
+    adaptive: {
+      type: ['array', 'null'],
+      items: adaptiveLimit,
+      description: 'Adaptive concurrency limits, one per cluster: overload shed fast, lowest class first.',
+    },
   },
 };
 

@@ -9,6 +9,7 @@ import type { Origins } from './origins.ts';
 import { formatPosition, type KeyPath, type Problem } from './problems.ts';
 import { parseRoutePattern } from './route-pattern.ts';
 import { ROUTE_PATTERN } from './schema.ts';
+import { DEFAULTS as ADAPTIVE_DEFAULTS } from './normalize.ts';
 import { parseDuration } from './units.ts';
 
 const ROUTE_SHAPE = new RegExp(ROUTE_PATTERN);
@@ -106,6 +107,8 @@ export function checkSemantics(doc: Record<string, unknown>, origins: Origins): 
     }
   });
 
+  checkAdaptive(listOf(mapOf(doc.limits).adaptive), { origins, report, isCluster, clusterHint });
+
   const degradeNames = new Unique(origins, report, 'degrade rule name');
   listOf(doc.degrade).forEach((value, i) => {
     const rule = mapOf(value);
@@ -144,6 +147,41 @@ export function checkSemantics(doc: Record<string, unknown>, origins: Origins): 
 }
 
 type Report = (path: KeyPath, message: string, atKey?: boolean) => void;
+
+interface ClusterCheck {
+  readonly origins: Origins;
+  readonly report: Report;
+  isCluster(name: unknown): boolean;
+  readonly clusterHint: string;
+}
+
+/** limits.adaptive: a known cluster, at most one entry each, min_limit ≤ initial_limit ≤ max_limit. */
+function checkAdaptive(entries: readonly unknown[], { origins, report, isCluster, clusterHint }: ClusterCheck): void {
+  const clusters = new Unique(origins, report, 'adaptive limit for cluster');
+  entries.forEach((value, i) => {
+    const rule = mapOf(value);
+    const at: KeyPath = ['limits', 'adaptive', i];
+    if (typeof rule.cluster === 'string') {
+      if (!isCluster(rule.cluster)) report([...at, 'cluster'], `unknown cluster '${rule.cluster}'${clusterHint}`);
+      else clusters.check(rule.cluster, [...at, 'cluster']);
+    }
+    // Defaults as normalize.ts fills them; only whole numbers are compared (the schema reports the rest).
+    const whole = (key: string, fallback: number): number | null => {
+      const v = rule[key] ?? fallback;
+      return Number.isInteger(v) ? (v as number) : null;
+    };
+    const min = whole('min_limit', ADAPTIVE_DEFAULTS.minLimit);
+    const initial = whole('initial_limit', ADAPTIVE_DEFAULTS.initialLimit);
+    const max = whole('max_limit', ADAPTIVE_DEFAULTS.maxLimit);
+    if (min !== null && max !== null && min > max) {
+      report([...at, rule.min_limit !== undefined ? 'min_limit' : 'max_limit'], `min_limit (${min}) must not exceed max_limit (${max})`);
+    } else if (min !== null && initial !== null && initial < min) {
+      report([...at, rule.initial_limit !== undefined ? 'initial_limit' : 'min_limit'], `initial_limit (${initial}) must be at least min_limit (${min})`);
+    } else if (max !== null && initial !== null && initial > max) {
+      report([...at, rule.initial_limit !== undefined ? 'initial_limit' : 'max_limit'], `initial_limit (${initial}) must not exceed max_limit (${max})`);
+    }
+  });
+}
 
 function checkStore(store: Record<string, unknown>, report: Report): void {
   if (store.kind === 'redis' && store.url === undefined) {

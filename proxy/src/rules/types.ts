@@ -168,6 +168,18 @@ export interface DegradeRules {
   readonly shadow: boolean;
 }
 
+/** `limits.adaptive[]`: one cluster's learned concurrency limit (SPEC §9). */
+export interface AdaptiveRules {
+  readonly cluster: string;
+  readonly algorithm: 'gradient' | 'aimd';
+  readonly initialLimit: number;
+  readonly minLimit: number;
+  readonly maxLimit: number;
+  readonly tolerance: number;
+  readonly reserve: number;
+  readonly shadow: boolean;
+}
+
 /** A chaos drill (SPEC §11): delay or abort for the matching traffic, in the sidecar. */
 export interface FaultRules {
   readonly name: string;
@@ -207,6 +219,7 @@ export interface Rules {
   readonly limits: {
     readonly global: GlobalLimitRules | null;
     readonly hotKeys: readonly HotKeyRules[];
+    readonly adaptive: readonly AdaptiveRules[];
   };
   readonly degrade: readonly DegradeRules[];
   readonly faults: readonly FaultRules[];

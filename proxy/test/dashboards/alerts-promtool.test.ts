@@ -10,6 +10,8 @@ const EXPECTED_ALERTS = [
   'SluiceOrderClassShed',
   'SluiceOverheadHigh',
   'SluiceOffScenarioSpike',
+  'SluiceAdaptiveLimitAtMin',
+  'SluiceFirstClassOverloaded',
   'SluiceAccountNewIdentity',
   'SluiceDrillRunningLong',
   'SluiceMirrorMismatchHigh',

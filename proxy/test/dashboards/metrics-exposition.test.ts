@@ -17,8 +17,10 @@ test('promtool check metrics finds nothing to fix in the exposition', async () =
   metrics.rulesInfo.labels('3f2a9c').set(1);
   metrics.globalAdmittedRatio.labels('order').set(0.4);
   metrics.shadowRejections.labels('promo', 'marketing', 'hot_key').inc();
+  metrics.showAdaptive(new Map([['primary', { limit: 12, inflight: 3, noloadMs: 21.5, minLimit: 4 }]]));
   const exposition = await metrics.registry.metrics();
   assert.match(exposition, /^sluice_overhead_seconds_bucket\{le="\+Inf"\} 1$/m);
+  assert.match(exposition, /^sluice_adaptive_min_rtt_seconds\{cluster="primary"\} 0\.0215$/m);
 
   const run = await promtool(['check', 'metrics'], exposition);
   assert.equal(

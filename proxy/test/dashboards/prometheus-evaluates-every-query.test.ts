@@ -11,9 +11,10 @@ import { alertExpressions, dashboardQueries, substituteVariables, variableQuerie
 /**
  * Traffic recorded before each scrape, so counters and histograms keep moving and rate() has
  * something to see. It also puts every alert condition in its firing state (breaker open, store
- * down, reload failures, order shed by the cap, 4 ms overhead, a burst of off-scenario calls), so
- * each alert expression must return the series it would alert on. The burst is large because
- * rate() over 5m divides by the whole window while only a few seconds have samples.
+ * down, reload failures, order shed by the cap, 4 ms overhead, a burst of off-scenario calls, an
+ * adaptive limit at min_limit shedding order traffic), so each alert expression must return the
+ * series it would alert on. The burst is large because rate() over 5m divides by the whole window
+ * while only a few seconds have samples.
  */
 function recordTraffic(metrics: Metrics): void {
   metrics.requests.labels('order-center', 'order', 'primary', '200').inc(20);
@@ -50,6 +51,10 @@ function recordTraffic(metrics: Metrics): void {
   metrics.mirrorRequests.labels('mysql-check', 'match').inc(9);
   metrics.mirrorRequests.labels('mysql-check', 'mismatch').inc(1);
   metrics.mirrorRequests.labels('mysql-check', 'dropped').inc(1);
+  // An adaptive limit on its floor, shedding the order class too.
+  metrics.showAdaptive(new Map([['primary', { limit: 4, inflight: 4, noloadMs: 20, minLimit: 4 }]]));
+  metrics.rejections.labels('order-center', 'order', 'overloaded').inc(200);
+  metrics.shadowRejections.labels('promo', 'marketing', 'overloaded').inc();
 }
 
 function hasFiniteValue(result: QueryResult): boolean {

@@ -61,7 +61,8 @@ test('sluice demo runs every phase, shows why requests were refused, and ends by
     [4, 'A hot member id'],
     [5, 'Primary slowdown'],
     [6, 'Chaos drill on primary'],
-    [7, 'Migration cut-over'],
+    [7, 'Lunch-hour overload'],
+    [8, 'Migration cut-over'],
   ] as const) {
     assert.match(output, new RegExp(`== Phase ${n}/\\d+: ${title} \\(`), `heading of phase ${n}`);
   }
@@ -102,12 +103,19 @@ test('sluice demo runs every phase, shows why requests were refused, and ends by
   assert.ok(row(drill, 'order-center').backup > 0, `order flow failed over to backup:\n${drill}`);
 
   // Cut-over: the split raised 1% → 10% → 50% by rules reloads, mirror mismatches named by JSON path.
-  const cutOver = phaseBlock(output, 7);
+  const cutOver = phaseBlock(output, 8);
   for (const percent of [1, 10, 50]) assert.match(cutOver, new RegExp(`split order → mysql-new at ${percent}% \\(in force after \\d+ ms\\)`), cutOver);
   assert.match(cutOver, /mirror mysql-check: \d+ match, [1-9]\d* mismatch, 0 error/, cutOver);
   assert.match(cutOver, /differing: \/members\/\{id\} \/level/, cutOver);
   assert.match(row(cutOver, 'order-center').rest, /mysql-new \d+/, cutOver);
   assert.match(cutOver, /rules restored/, cutOver);
+
+  // Lunch hour: the batch surge is shed as overloaded while order flow is served by primary.
+  const lunch = phaseBlock(output, 7);
+  assert.match(row(lunch, 'loyalty-export').rest, /overloaded \d+/, lunch);
+  assert.ok(row(lunch, 'loyalty-export').primary > 0, `the lower class is shed, not starved:\n${lunch}`);
+  assert.ok(row(lunch, 'order-center').primary > 0, lunch);
+  assert.match(lunch, /adaptive limit on primary: L \d+, \d+ in flight, no-load latency [\d.]+ ms; admitted while in flight is order below [\d.]+, batch below [\d.]+/, lunch);
 
   assert.match(output, /Summary: tour complete/);
   assert.match(output, /http:\/\/127\.0\.0\.1:\d+\/metrics/);

@@ -7,7 +7,7 @@
 // metric, and no label value is a member id, an unregistered account name or a raw path.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -36,6 +36,12 @@ const SPEC_METRICS = [
   'sluice_shadow_rejections_total',
   'sluice_split_requests_total',
   'sluice_mirror_requests_total',
+  'sluice_adaptive_limit',
+  'sluice_adaptive_inflight',
+  'sluice_adaptive_min_rtt_seconds',
+  'sluice_endpoint_healthy',
+  'sluice_faults_injected_total',
+  'sluice_account_identities',
 ] as const;
 
 const ACCOUNTS = ['order-center', 'booking-app', 'campaign'];
@@ -46,7 +52,10 @@ const HOT_ID = '31337';
  * rule per member id, a shadow hot-key rule per client address (all traffic comes from one), a
  * marketing account with a small quota and routes, an order account with routes, a degrade
  * rule that stays open for the whole test once the failing primary trips it, a sticky split of
- * the order class and a mirror of the marketing cluster (whose copies all differ).
+ * the order class, a mirror of the marketing cluster (whose copies all differ), and (adaptive.yaml)
+ * an adaptive limit pinned at 2 on backup, where order traffic fails over: its concurrent flood
+ * is shed as overloaded and the limit sits at min_limit; later the same rule in shadow mode; and
+ * a chaos drill aborting the requests that carry its header.
  */
 function rules(ports: { primary: number; marketing: number; backup: number }): string {
   const sections = clusterSections(ports).replace(
@@ -70,7 +79,14 @@ degrade:
   - { name: marketing-slow, cluster: marketing, kind: rt, threshold: 500ms, window: 1s, min_requests: 20, open_for: 10s, action: reject }
 mirrors:
   - { name: backup-check, from: marketing, to: backup }
+faults:
+  - { name: header-drill, header: "x-sluice-drill: on", abort: 503, abort_percent: 100 }
 `;
+}
+
+/** adaptive.yaml: the adaptive limit on backup, enforcing or in shadow mode. */
+function adaptiveRules(shadow: boolean): string {
+  return `limits:\n  adaptive:\n    - { cluster: backup, initial_limit: 2, min_limit: 2, max_limit: 2, shadow: ${shadow} }\n`;
 }
 
 interface Traffic {
@@ -93,9 +109,9 @@ function mixedTraffic(url: string, limitMs: number): Traffic {
   let rounds = 0;
   let stopped: Promise<void> | null = null;
 
-  const call = async (method: string, path: string, account: string | null): Promise<void> => {
+  const call = async (method: string, path: string, account: string | null, extra: Record<string, string> = {}): Promise<void> => {
     try {
-      const res = await pool.request({ method, path, headers: account === null ? {} : { 'x-caller-account': account } });
+      const res = await pool.request({ method, path, headers: account === null ? extra : { 'x-caller-account': account, ...extra } });
       await res.body.dump();
       statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
     } catch (error) {
@@ -119,6 +135,8 @@ function mixedTraffic(url: string, limitMs: number): Traffic {
     // The campaign loops far above its 5/s quota.
     for (let i = 0; i < 10; i++) await call('GET', `/members/${small()}`, 'campaign');
     await call('GET', `/members/${small()}`, null);
+    // A caller in the drill: aborted with the drill's 503 before any upstream.
+    await call('GET', `/members/${small()}`, 'booking-app', { 'x-sluice-drill': 'on' });
     await call('GET', `/members/${fresh('zq')}`, fresh('ghost-'));
     // A bot hammering one member id, far above the 20/s per id.
     for (let i = 0; i < 12; i++) await call('GET', `/members/${HOT_ID}`, 'order-center');
@@ -176,7 +194,7 @@ function withoutThreshold(expr: string): string {
 }
 
 /** Alerts whose condition the traffic makes true: the full expression must answer. */
-const FIRING = new Set(['SluiceBreakerOpenLong', 'SluiceRulesReloadFailing', 'SluiceOrderClassShed']);
+const FIRING = new Set(['SluiceBreakerOpenLong', 'SluiceRulesReloadFailing', 'SluiceOrderClassShed', 'SluiceAdaptiveLimitAtMin']);
 
 /** Every label value a sluice_* series may carry: bounded sets from the rules and the code. */
 function allowedLabel(name: string, value: string): boolean {
@@ -196,7 +214,14 @@ function allowedLabel(name: string, value: string): boolean {
     case 'rule':
       return ['member-id', 'client-ip'].includes(value);
     case 'result':
-      return ['success', 'failure', 'match', 'mismatch', 'error', 'dropped'].includes(value);
+      return ['success', 'failure', 'match', 'mismatch', 'error', 'dropped', 'sent', 'budget_exhausted'].includes(value);
+    case 'fault':
+      return value === 'header-drill';
+    case 'kind':
+      return ['delay', 'abort'].includes(value);
+    case 'endpoint':
+      // The rules' own endpoint URLs: loopback stand-ins here.
+      return /^http:\/\/127\.0\.0\.1:\d+$/.test(value);
     case 'mirror':
       return value === 'backup-check';
     case 'version':
@@ -230,6 +255,7 @@ test('a real Prometheus scraping a real sidecar answers every dashboard query an
   clusters.push(primary, marketing, backup);
   dir = await mkdtemp(join(tmpdir(), 'sluice-prometheus-e2e-'));
   await writeFile(join(dir, 'rules.yaml'), rules({ primary: primary.port, marketing: marketing.port, backup: backup.port }));
+  await writeFile(join(dir, 'adaptive.yaml'), adaptiveRules(false));
   const side = (sidecar = await startSidecar(dir, { env: { SLUICE_ACCESS_LOG_SAMPLE: '' } }));
   const prom = (prometheus = await startPrometheus({ targets: [`127.0.0.1:${side.adminPort}`] }));
 
@@ -285,6 +311,23 @@ test('a real Prometheus scraping a real sidecar answers every dashboard query an
   await waitFor(async () => (await sample('sluice_rules_reloads_total', { result: 'success' })) === 2, {
     timeoutMs: 5000,
     message: 'the rules to load again',
+  });
+  // The order flood on backup is shed by the adaptive limit; then the rule goes to shadow mode
+  // (its learned state kept) and only counts what it would refuse.
+  await waitFor(async () => ((await sample('sluice_rejections_total', { account: 'booking-app', reason: 'overloaded' })) ?? 0) > 0, {
+    timeoutMs: 10_000,
+    message: 'the adaptive limit on backup to shed',
+  });
+  const aside = join(dir, '.adaptive.yaml.next');
+  await writeFile(aside, adaptiveRules(true));
+  await rename(aside, join(dir, 'adaptive.yaml'));
+  await waitFor(async () => (await sample('sluice_rules_reloads_total', { result: 'success' })) === 3, {
+    timeoutMs: 5000,
+    message: 'the shadow adaptive rule to load',
+  });
+  await waitFor(async () => ((await sample('sluice_shadow_rejections_total', { account: 'booking-app', reason: 'overloaded' })) ?? 0) > 0, {
+    timeoutMs: 10_000,
+    message: 'the shadow adaptive limit to count',
   });
   // The gauge of distinct member ids held is refreshed every 1024 checks and on reads of
   // /admin/hotkeys; the table forgets ids whose rate interval has passed, so it is read while

@@ -49,7 +49,7 @@ export function breakerRules(
     classes: options.classes ?? [ORDER, MARKETING],
     switch: new Map(Object.entries(options.switch ?? {})),
     callers: { auth: 'trust', unknown: 'reject', unknownQuota: null, unknownBurst: 0, enforceRoutes: false, accounts: [], identity: [{ kind: 'ip' }] },
-    limits: { global: null, hotKeys: [] },
+    limits: { global: null, hotKeys: [], adaptive: [] },
     degrade: options.degrade ?? [],
     faults: [],
     tracing: null,

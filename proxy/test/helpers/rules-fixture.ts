@@ -2,7 +2,7 @@
 // parts build Rules directly rather than through YAML. Bursts left out get the default the
 // normalization gives (rules/burst.ts); a test about zero tolerance says `burst: 0`.
 import { defaultBurst } from '../../src/rules/burst.ts';
-import type { AccountRules, CallerRules, ClassRules, GlobalLimitRules, HotKeyRules, Rate, Rules } from '../../src/rules/types.ts';
+import type { AccountRules, AdaptiveRules, CallerRules, ClassRules, GlobalLimitRules, HotKeyRules, Rate, Rules } from '../../src/rules/types.ts';
 
 /** `200/s` or `120/min` as a normalized Rate. */
 export function rate(text: string): Rate {
@@ -59,6 +59,7 @@ export interface RulesOverrides {
   readonly classes?: readonly ClassRules[];
   readonly global?: GlobalLimitRules | null;
   readonly hotKeys?: readonly HotKeyRules[];
+  readonly adaptive?: readonly AdaptiveRules[];
 }
 
 export function makeRules(over: RulesOverrides = {}): Rules {
@@ -82,7 +83,7 @@ export function makeRules(over: RulesOverrides = {}): Rules {
       identity: [{ kind: 'header', name: 'x-client-app' }, { kind: 'ip' }],
       ...over.callers,
     },
-    limits: { global: over.global ?? null, hotKeys: over.hotKeys ?? [] },
+    limits: { global: over.global ?? null, hotKeys: over.hotKeys ?? [], adaptive: over.adaptive ?? [] },
     degrade: [],
     faults: [],
     tracing: null,

@@ -27,7 +27,7 @@ test('a minimal file gets the documented defaults', async () => {
     auth: 'key', unknown: 'reject', unknownQuota: null, unknownBurst: 0, enforceRoutes: false, accounts: [],
     identity: [{ kind: 'header', name: 'x-client-app' }, { kind: 'ip' }],
   });
-  assert.deepEqual(rules.limits, { global: null, hotKeys: [] });
+  assert.deepEqual(rules.limits, { global: null, hotKeys: [], adaptive: [] });
   assert.deepEqual(rules.degrade, []);
   assert.deepEqual(rules.mirrors, []);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { connectionNamed, isHopByHop, withoutHopByHop } from '../../src/upstream/hop-by-hop.ts';
+import { connectionNamed, relayedHeaders, isHopByHop, withoutHopByHop } from '../../src/upstream/hop-by-hop.ts';
 import { buildRequestHead, type RequestHead } from '../../src/upstream/request-head.ts';
 
 function head(raw: string[], remoteAddress = '10.1.2.3'): RequestHead {
@@ -32,6 +32,22 @@ describe('hop-by-hop header fields', () => {
   test('raw response headers (Buffers) lose hop-by-hop and Connection-named fields, keep order, case and repeats', () => {
     const raw = ['Content-Type', 'text/plain', 'Connection', 'x-internal', 'X-Internal', 'v', 'Keep-Alive', 'timeout=5', 'Set-Cookie', 'a=1', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'b=2'].map((s) => Buffer.from(s, 'latin1'));
     assert.deepEqual(withoutHopByHop(raw), ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
+  });
+});
+
+describe('response head relayed from parsed headers', () => {
+  test('drops hop-by-hop and Connection-named fields, keeps repeats in order', () => {
+    const parsed = {
+      'content-type': 'text/plain',
+      connection: ['x-internal', 'keep-alive'],
+      'x-internal': 'secret',
+      'keep-alive': 'timeout=5',
+      'set-cookie': ['a=1', 'b=2'],
+      'transfer-encoding': 'chunked',
+      'x-kept': 'yes',
+    };
+    assert.deepEqual(relayedHeaders(parsed), ['content-type', 'text/plain', 'set-cookie', 'a=1', 'set-cookie', 'b=2', 'x-kept', 'yes']);
+    assert.deepEqual(relayedHeaders({ 'content-length': '2', connection: 'keep-alive' }), ['content-length', '2']);
   });
 });
 
