@@ -6,11 +6,12 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Dispatcher } from 'undici';
 import { writeRejection } from '../answer.ts';
 import type { EndpointPool } from './endpoint-pool.ts';
-import { classifyFailure, POOL_CLOSED, type FailureKind, type ForwardError } from './forward-errors.ts';
+import { classifyFailure, POOL_CLOSED, UNSENDABLE, type FailureKind, type ForwardError } from './forward-errors.ts';
 import { relayedHeaders, withoutHopByHop } from './hop-by-hop.ts';
 import { buildRequestHead, type RequestHead } from './request-head.ts';
 import { CLIENT_CLOSED_STATUS, type Outcome, type ResponseTap } from '../request-context.ts';
 import { isIdempotent, MAX_RETRY_BODY, type RetryPolicy } from './retry-policy.ts';
+import { isSendableHead, isSendablePath } from './sendable.ts';
 
 /** What forwarding needs to know besides the request itself. A request context may implement it. */
 export interface ForwardInfo {
@@ -125,6 +126,8 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
   hasBody: boolean;
   /** The body is read whole before the first attempt (bufferBody), so a retry can resend it. */
   readonly buffering: boolean;
+  /** undici takes this head (sendable.ts): when not, it is answered 400 and never dispatched. */
+  readonly sendable: boolean;
   controller: Dispatcher.DispatchController | null;
   private readonly req: IncomingMessage;
   private readonly res: TaggedResponse;
@@ -157,6 +160,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
     this.headers = [];
     this.hasBody = false;
     buildRequestHead(req.rawHeaders, info.remoteAddress, this);
+    this.sendable = isSendablePath(info.url) && isSendableHead(this.headers);
     let retryable = source.retry !== null && isIdempotent(this.method);
     let buffering = false;
     if (retryable && this.hasBody) {
@@ -215,6 +219,11 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
   /** Sends the request to `endpoint` (again, after a failed attempt that may be retried). */
   send(endpoint: EndpointPool): void {
     if (this.finished) return;
+    if (!this.sendable) {
+      // Refused before any pool sees it: a head undici refuses would cost the pool a connection slot.
+      this.fail(UNSENDABLE);
+      return;
+    }
     this.pool = endpoint;
     this.endpoint = endpoint.url;
     this.attempts++;

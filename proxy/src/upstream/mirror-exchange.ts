@@ -10,6 +10,7 @@ import { diffJson } from './json-compare.ts';
 import type { MismatchSample } from './mirror-state.ts';
 import type { Outcome, ResponseTap } from '../request-context.ts';
 import { routeTemplate } from './route-template.ts';
+import { isSendableHead, isSendablePath } from './sendable.ts';
 
 /** What the exchange reports to its mirror, once. */
 export interface MirrorSink {
@@ -82,6 +83,11 @@ export class MirrorExchange implements Dispatcher.DispatchOptions, Dispatcher.Di
   /** Sends the copy. Never throws: a copy that cannot be sent is an error result. */
   send(endpoint: EndpointPool): void {
     this.path = endpoint.pathPrefix === '' ? this.path : endpoint.pathPrefix + this.path;
+    if (!isSendablePath(this.path) || !isSendableHead(this.headers)) {
+      // A head undici refuses would cost the mirror's pool a connection slot (sendable.ts).
+      this.copyEnded(2);
+      return;
+    }
     // The whole copy, body included, within the cluster's timeout: a trickling candidate must not
     // hold its in-flight slot for longer (undici's own timeouts only bound the gaps).
     this.deadline = setTimeout(abortCopy, this.timeoutMs, this);
