@@ -67,6 +67,9 @@ type TaggedResponse = ServerResponse & { [kExchange]?: ClientSide };
 // A reason for aborting; made once, never thrown, so it carries no useful stack anyway.
 const CLIENT_GONE = new Error('client closed the connection');
 const BAD_UPSTREAM_HEAD = new Error('upstream response head cannot be relayed');
+const BODY_STALLED = new Error('the caller stopped sending its request body');
+/** Status of an exchange cut because the caller's body stalled (nothing upstream is at fault). */
+export const BODY_STALLED_STATUS = 408;
 
 function ignore(): void {}
 
@@ -80,6 +83,10 @@ function onClientDrain(this: TaggedResponse): void {
 
 function uncork(res: ServerResponse): void {
   res.uncork();
+}
+
+function bodyStalled(exchange: { bodyStalled(): void }): void {
+  exchange.bodyStalled();
 }
 
 function retry(exchange: ForwardExchange<ForwardInfo>, endpoint: EndpointPool): void {
@@ -146,6 +153,12 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
   /** Set when an answer is being discarded for a retry: where the retry goes once it has ended. */
   private retryTo: EndpointPool | null;
   private readonly tap: ResponseTap | null;
+  /**
+   * While a streamed body is being sent: fires when no chunk of it has gone upstream for
+   * `bodyTimeout`. undici's own timeouts do not run while it writes a request body, so without it
+   * a caller that stops mid-body holds an upstream connection for as long as it stays connected.
+   */
+  private bodyTimer: NodeJS.Timeout | null;
 
   constructor(
     req: IncomingMessage,
@@ -194,6 +207,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
     this.attemptStartedAt = 0;
     this.retryTo = null;
     this.tap = info.tap ?? null;
+    this.bodyTimer = null;
 
     this.res[kExchange] = this;
     res.on('close', onClientClose);
@@ -237,7 +251,48 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.finished) controller.abort(CLIENT_GONE);
+    if (this.finished) {
+      controller.abort(CLIENT_GONE);
+      return;
+    }
+    if (this.body === this.req && this.bodyTimer === null) this.bodyTimer = setTimeout(bodyStalled, this.bodyTimeout, this);
+  }
+
+  onBodySent(): void {
+    this.bodyTimer?.refresh();
+  }
+
+  onRequestSent(): void {
+    this.stopBodyTimer();
+  }
+
+  /** No chunk of the caller's body for `bodyTimeout`: 408 to the caller, the upstream request aborted. */
+  bodyStalled(): void {
+    this.bodyTimer = null;
+    if (this.finished) return;
+    if (this.req.isPaused() && !this.req.readableEnded) {
+      // undici paused the body: the upstream is not reading it. Its headers timeout covers that.
+      this.bodyTimer = setTimeout(bodyStalled, this.bodyTimeout, this);
+      return;
+    }
+    if (this.status === 0) this.upstreamMs = performance.now() - this.startedAt;
+    this.status = BODY_STALLED_STATUS;
+    this.endAttempt();
+    this.finish(null);
+    this.controller?.abort(BODY_STALLED);
+    // The rest of the body will never be read: the connection cannot carry another request.
+    if (this.res.headersSent) this.res.destroy();
+    else {
+      this.res.writeHead(BODY_STALLED_STATUS, { connection: 'close', 'content-length': 0 });
+      this.res.end();
+    }
+  }
+
+  private stopBodyTimer(): void {
+    if (this.bodyTimer !== null) {
+      clearTimeout(this.bodyTimer);
+      this.bodyTimer = null;
+    }
   }
 
   onResponseStart(
@@ -390,6 +445,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
 
   private finish(error: ForwardError | null): void {
     this.finished = true;
+    this.stopBodyTimer();
     this.error = error;
     this.done(this);
     if (this.tap !== null) this.tap.onAnswerDone(this);
