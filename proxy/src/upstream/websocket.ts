@@ -18,6 +18,18 @@ const DROPPED = [...HOP_BY_HOP].filter((name) => name !== 'connection' && name !
 
 function ignore(): void {}
 
+/**
+ * A handshake is a body-less GET (RFC 6455 §4.1). One declaring a body cannot be relayed: the
+ * tunnel sends the head alone and the body's bytes only after a 101, so the upstream would wait
+ * for a body that never comes until the handshake timeout.
+ */
+const BAD_HANDSHAKE = 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
+
+function declaresBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 export class WebSocketForwarder {
   private readonly proxy: httpProxy;
   private readonly sockets: Set<Duplex>;
@@ -34,6 +46,10 @@ export class WebSocketForwarder {
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, cluster: UpstreamCluster): void {
     socket.on('error', ignore);
+    if (declaresBody(req)) {
+      socket.end(BAD_HANDSHAKE);
+      return;
+    }
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const endpoint = cluster.pick();

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { UpstreamCluster } from '../../src/upstream/cluster.ts';
 import { WebSocketForwarder } from '../../src/upstream/websocket.ts';
+import { rawExchange } from '../helpers/raw-http.ts';
 import { freePort, startHttpServer, type TestServer } from '../helpers/servers.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { acceptKey, readBytes, startEchoWebSocketServer, textFrame, wsHandshake } from '../helpers/websocket-peers.ts';
@@ -68,5 +69,25 @@ describe('WebSocket upgrades pass through', () => {
 
     await assert.rejects(wsHandshake(sidecar.port, '/live/members?x=1', 'AQIDBAUGBwgJCgsMDQ4PEC=='), /closed before the handshake answer/);
     assert.equal(cluster.describe().endpoints[0].ejected, true);
+  });
+
+  test('a handshake that declares a body is refused at once, without reaching the upstream', async () => {
+    const upstream = await startEchoWebSocketServer('upstream');
+    closers.push(() => upstream.close());
+    const cluster = new UpstreamCluster(clusterRules([upstream.url]));
+    closers.push(() => cluster.destroy());
+    const forwarder = new WebSocketForwarder();
+    closers.push(() => forwarder.close());
+    const sidecar = await startWsSidecar(cluster, forwarder);
+    closers.push(() => sidecar.close());
+
+    const handshake = 'GET /live/members HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    for (const [framing, body] of [['content-length: 5', 'hello'], ['transfer-encoding: chunked', '5\r\nhello\r\n0\r\n\r\n']]) {
+      // Well under the 10 s handshake timeout a relayed request would wait for.
+      const answer = await rawExchange(sidecar.port, [`${handshake}${framing}\r\n\r\n${body}`], { waitMs: 3000 });
+      assert.equal(answer.status, 400, `${framing}: ${JSON.stringify(answer.text.slice(0, 60))}`);
+      assert.ok(answer.closed && answer.ms < 3000, `${framing}: closed after ${Math.round(answer.ms)} ms`);
+    }
+    assert.equal(upstream.upgrades.length, 0, 'nothing reached the upstream');
   });
 });
