@@ -63,13 +63,17 @@ export async function startFakeCluster(name: string): Promise<FakeCluster> {
  * primary with failover to backup, marketing isolated on its cluster with `marketingShare`.
  * Callers, limits and degrade rules are the test's own, appended after this.
  */
-export function clusterSections(ports: { primary: number; marketing: number; backup: number }, options: { marketingShare?: number; timeout?: string } = {}): string {
+export function clusterSections(
+  ports: { primary: number; marketing: number; backup: number },
+  options: { marketingShare?: number; timeout?: string; connections?: number } = {},
+): string {
   const timeout = options.timeout ?? '1s';
+  const pool = options.connections === undefined ? '' : `, connections: ${options.connections}`;
   return `version: 1
 clusters:
-  primary:   { endpoints: ["http://127.0.0.1:${ports.primary}"], timeout: ${timeout} }
-  marketing: { endpoints: ["http://127.0.0.1:${ports.marketing}"], timeout: ${timeout} }
-  backup:    { endpoints: ["http://127.0.0.1:${ports.backup}"], timeout: ${timeout} }
+  primary:   { endpoints: ["http://127.0.0.1:${ports.primary}"], timeout: ${timeout}${pool} }
+  marketing: { endpoints: ["http://127.0.0.1:${ports.marketing}"], timeout: ${timeout}${pool} }
+  backup:    { endpoints: ["http://127.0.0.1:${ports.backup}"], timeout: ${timeout}${pool} }
 classes:
   order:     { cluster: primary, failover: backup }
   marketing: { cluster: marketing, failover: none, max_share: ${options.marketingShare ?? 0.3} }
@@ -77,8 +81,12 @@ classes:
 }
 
 /** A rules document (YAML text) pointing the three clusters at the given fake clusters. */
-export function memberServiceRules(ports: { primary: number; marketing: number; backup: number }, extra = ''): string {
-  return `${clusterSections(ports)}callers:
+export function memberServiceRules(
+  ports: { primary: number; marketing: number; backup: number },
+  extra = '',
+  clusters: Parameters<typeof clusterSections>[1] = {},
+): string {
+  return `${clusterSections(ports, clusters)}callers:
   auth: trust
   unknown: reject
   accounts:
