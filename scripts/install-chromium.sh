@@ -6,24 +6,11 @@ if [ -x /usr/bin/chromium ]; then
   echo "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -1) already installed"
   exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-chromium: no apt-get; install chromium at /usr/bin/chromium by other means" >&2
-  exit 1
-fi
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    sudo_cmd=(sudo)
-  else
-    echo "install-chromium: not root and no sudo; cannot install the chromium package" >&2
-    exit 1
-  fi
-fi
-as_root() { "${sudo_cmd[@]}" "$@"; }
-export DEBIAN_FRONTEND=noninteractive
-# Refresh the package lists only when the package is unknown to apt (fresh image, empty lists).
-if ! apt-cache show chromium >/dev/null 2>&1; then as_root apt-get update -qq; fi
-as_root apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+apt_script=install-chromium
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+apt_require_root chromium "chromium at /usr/bin/chromium"
+apt_refresh_for chromium
+apt_install chromium fonts-dejavu-core
 if [ ! -x /usr/bin/chromium ]; then
   echo "install-chromium: package installed but /usr/bin/chromium not found" >&2
   exit 1

@@ -15,46 +15,12 @@ if have_tools; then
   exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-prometheus: no apt-get; install prometheus (promtool, prometheus) by other means" >&2
-  exit 1
-fi
-
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    sudo_cmd=(sudo)
-  else
-    echo "install-prometheus: not root and no sudo; cannot install the prometheus package" >&2
-    exit 1
-  fi
-fi
-as_root() { "${sudo_cmd[@]}" "$@"; }
-
-# Refresh the package lists only when the package is unknown to apt (fresh image, empty lists).
-if ! apt-cache show prometheus >/dev/null 2>&1; then
-  as_root apt-get update -qq >/dev/null
-fi
-
-# policy-rc.d answering 101 tells invoke-rc.d not to start services during the install. An
-# existing policy is left alone.
-policy=/usr/sbin/policy-rc.d
-own_policy=0
-if [ ! -e "$policy" ]; then
-  as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
-  own_policy=1
-fi
-cleanup() { if [ "$own_policy" = 1 ]; then as_root rm -f "$policy"; fi; }
-trap cleanup EXIT
-
-log=$(mktemp)
-if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  prometheus >"$log" 2>&1; then
-  cat "$log" >&2
-  rm -f "$log"
-  exit 1
-fi
-rm -f "$log"
+apt_script=install-prometheus
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+apt_require_root prometheus "prometheus (promtool, prometheus)"
+apt_refresh_for prometheus
+apt_hold_services
+apt_install prometheus
 
 # Should a service have started anyway (no policy-rc.d support), stop it so :9090 stays free.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then

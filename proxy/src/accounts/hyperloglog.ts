@@ -1,6 +1,7 @@
 // A small HyperLogLog for the in-process caller ledger: distinct calling identities per account
 // and day in 1 KiB, within a few percent, exact-ish for the handful of identities that matter
 // (linear counting below 2.5 m). The Redis ledger uses Redis's own PFADD/PFCOUNT instead.
+import { hash32 } from '../hash.ts';
 
 const P = 11;
 const M = 1 << P;
@@ -51,19 +52,4 @@ export class HyperLogLog {
     if (raw <= 2.5 * M && zeros > 0) return Math.round(M * Math.log(M / zeros));
     return Math.round(raw);
   }
-}
-
-/** FNV-1a over UTF-16 code units, then murmur3's finalizer for well-spread bits. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }

@@ -93,45 +93,85 @@ export function dayName(day: number): string {
   return new Date(day * UTC_DAY_MS).toISOString().slice(0, 10);
 }
 
+/** One day's figures, as either ledger reads them. */
+export interface DayFigures {
+  readonly requests: number;
+  readonly offScenario: number;
+  readonly peak: number;
+  /** Wall ms, -1 when unknown. */
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  /** Distinct identities that day. */
+  readonly identities: number;
+}
+
+/**
+ * Adds up the days of one ledger into its summary: the in-process and the Redis ledger read their
+ * days differently and total them here. The counted maps are added to by the reader.
+ */
+export class SummaryTotals {
+  readonly rejections = new Map<string, number>();
+  readonly routes = new Map<string, number>();
+  readonly identities = new Map<string, number>();
+  private readonly perDay: DaySummary[] = [];
+  private requests = 0;
+  private offScenario = 0;
+  private peak = 0;
+  private first = -1;
+  private last = -1;
+
+  addDay(day: number, figures: DayFigures): void {
+    this.requests += figures.requests;
+    this.offScenario += figures.offScenario;
+    if (figures.peak > this.peak) this.peak = figures.peak;
+    if (figures.firstSeen >= 0 && (this.first < 0 || figures.firstSeen < this.first)) this.first = figures.firstSeen;
+    if (figures.lastSeen > this.last) this.last = figures.lastSeen;
+    this.perDay.push({ day: dayName(day), requests: figures.requests, peak_rps: figures.peak, identities: figures.identities });
+  }
+
+  /** `identities`: distinct identities over the whole period (the union, not the days' sum). */
+  summary(days: number, identities: number): LedgerSummary {
+    return {
+      days,
+      requests: this.requests,
+      peak_rps: this.peak,
+      rejections: Object.fromEntries(this.rejections),
+      off_scenario: this.offScenario,
+      routes: top(this.routes, TOP_ROUTES),
+      identities,
+      top_identities: top(this.identities, TOP_IDENTITIES),
+      first_seen: this.first < 0 ? null : new Date(this.first).toISOString(),
+      last_seen: this.last < 0 ? null : new Date(this.last).toISOString(),
+      per_day: this.perDay,
+    };
+  }
+}
+
+export function addCount(map: Map<string, number>, name: string, count: number): void {
+  map.set(name, (map.get(name) ?? 0) + count);
+}
+
 /** The summary of the given days' records (any of them may be missing). */
 export function summarizeDays(records: readonly (readonly [number, DayRecord])[], days: number): LedgerSummary {
-  const rejections = new Map<string, number>();
-  const routes = new Map<string, number>();
-  const identities = new Map<string, number>();
+  const totals = new SummaryTotals();
   // The union of several days; one day answers its own count.
   const hll = records.length > 1 ? new HyperLogLog() : null;
-  let requests = 0;
-  let offScenario = 0;
-  let peak = 0;
-  let first = -1;
-  let last = -1;
-  const perDay: DaySummary[] = [];
   for (const [day, r] of records) {
-    requests += r.requests;
-    offScenario += r.offScenario;
-    if (r.peak > peak) peak = r.peak;
-    if (r.firstSeen >= 0 && (first < 0 || r.firstSeen < first)) first = r.firstSeen;
-    if (r.lastSeen > last) last = r.lastSeen;
-    for (const [k, n] of r.rejections) rejections.set(k, (rejections.get(k) ?? 0) + n);
-    for (const [k, n] of r.routes) routes.set(k, (routes.get(k) ?? 0) + n);
-    for (const [k, n] of r.identities) identities.set(k, (identities.get(k) ?? 0) + n);
+    for (const [k, n] of r.rejections) addCount(totals.rejections, k, n);
+    for (const [k, n] of r.routes) addCount(totals.routes, k, n);
+    for (const [k, n] of r.identities) addCount(totals.identities, k, n);
     hll?.merge(r.hll);
-    perDay.push({ day: dayName(day), requests: r.requests, peak_rps: r.peak, identities: r.hll.count() });
+    totals.addDay(day, {
+      requests: r.requests,
+      offScenario: r.offScenario,
+      peak: r.peak,
+      firstSeen: r.firstSeen,
+      lastSeen: r.lastSeen,
+      identities: r.hll.count(),
+    });
   }
-  return {
-    days,
-    requests,
-    peak_rps: peak,
-    rejections: Object.fromEntries(rejections),
-    off_scenario: offScenario,
-    routes: top(routes, TOP_ROUTES),
-    // One day: its own count (kept between changes), no union to build.
-    identities: hll !== null ? hll.count() : records.length === 1 ? records[0][1].hll.count() : 0,
-    top_identities: top(identities, TOP_IDENTITIES),
-    first_seen: first < 0 ? null : new Date(first).toISOString(),
-    last_seen: last < 0 ? null : new Date(last).toISOString(),
-    per_day: perDay,
-  };
+  // One day: its own count (kept between changes), no union to build.
+  return totals.summary(days, hll !== null ? hll.count() : records.length === 1 ? records[0][1].hll.count() : 0);
 }
 
 export function top(map: ReadonlyMap<string, number>, n: number): CountedName[] {

@@ -15,6 +15,7 @@ import { ACCOUNT_ID_PATTERN } from '../rules/schema.ts';
 import { readSources, type SourceFile } from '../rules/sources.ts';
 import type { Rules } from '../rules/types.ts';
 import { parseRate } from '../rules/units.ts';
+import { runSubcommand } from './subcommands.ts';
 import { parseFlags, UsageError } from './usage-error.ts';
 import { defaultRulesTarget, processOutput, type CommandOutput } from './validate.ts';
 
@@ -35,39 +36,22 @@ class Refused extends Error {
 }
 
 export async function accountsCommand(args: readonly string[], output: CommandOutput = processOutput): Promise<number> {
-  const [action, ...rest] = args;
-  try {
-    switch (action) {
-      case 'register':
-        return await register(rest, output);
-      case 'list':
-        return await list(rest, output);
-      case 'rotate-key':
-        return await rotateKey(rest, output);
-      case 'set-quota':
-        return await setQuota(rest, output);
-      case 'report':
-        return await reportCommand(rest, output);
-      case '-h':
-      case '--help':
-      case 'help':
-        output.out(USAGE);
-        return 0;
-      default:
-        throw new UsageError(action === undefined ? 'missing action' : `unknown action '${action}'`);
-    }
-  } catch (error) {
-    if (error instanceof UsageError) {
-      output.err(`sluice accounts: ${error.message}`);
-      output.err(USAGE);
-      return 2;
-    }
-    if (error instanceof Refused) {
-      for (const line of error.lines) output.err(line);
-      return 1;
-    }
-    throw error;
-  }
+  return runSubcommand(
+    {
+      command: 'sluice accounts',
+      usage: USAGE,
+      actions: new Map([
+        ['register', (rest: readonly string[]) => register(rest, output)],
+        ['list', (rest: readonly string[]) => list(rest, output)],
+        ['rotate-key', (rest: readonly string[]) => rotateKey(rest, output)],
+        ['set-quota', (rest: readonly string[]) => setQuota(rest, output)],
+        ['report', (rest: readonly string[]) => reportCommand(rest, output)],
+      ]),
+      refusal: (error) => (error instanceof Refused ? error.lines : null),
+    },
+    args,
+    output,
+  );
 }
 
 async function register(args: readonly string[], output: CommandOutput): Promise<number> {

@@ -1,5 +1,6 @@
 // `sluice drill start | stop | list`: chaos drills on a running sidecar through its admin API
 // (POST/DELETE/GET /admin/faults), with the admin bearer token from the environment.
+import { runSubcommand } from './subcommands.ts';
 import { parseFlags, UsageError } from './usage-error.ts';
 import { processOutput, type CommandOutput } from './validate.ts';
 
@@ -13,32 +14,20 @@ const COMMON = ['admin', 'token-env'];
 const START = ['name', 'ttl', 'delay', 'delay-percent', 'abort', 'abort-percent', 'cluster', 'class', 'accounts', 'header', ...COMMON];
 
 export async function drillCommand(args: readonly string[], output: CommandOutput = processOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [action, ...rest] = args;
-  try {
-    switch (action) {
-      case 'start':
-        return await start(rest, output, env);
-      case 'stop':
-        return await stop(rest, output, env);
-      case 'list':
-        return await list(rest, output, env);
-      case '-h':
-      case '--help':
-      case 'help':
-        output.out(USAGE);
-        return 0;
-      default:
-        throw new UsageError(action === undefined ? 'missing action' : `unknown action '${action}'`);
-    }
-  } catch (error) {
-    if (error instanceof UsageError) {
-      output.err(`sluice drill: ${error.message}`);
-      output.err(USAGE);
-      return 2;
-    }
-    output.err(`sluice drill: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  }
+  return runSubcommand(
+    {
+      command: 'sluice drill',
+      usage: USAGE,
+      actions: new Map([
+        ['start', (rest: readonly string[]) => start(rest, output, env)],
+        ['stop', (rest: readonly string[]) => stop(rest, output, env)],
+        ['list', (rest: readonly string[]) => list(rest, output, env)],
+      ]),
+      refusal: (error) => [`sluice drill: ${error instanceof Error ? error.message : String(error)}`],
+    },
+    args,
+    output,
+  );
 }
 
 interface Target {

@@ -3,7 +3,7 @@
 // name; commands fail at once while Redis is away, and that second's batch is lost, never a
 // request. Reader: the same summaries the in-process ledger serves, merged over the fleet.
 import type { LedgerSink } from '../accounts/ledger.ts';
-import { dayName, dayNumber, top, TOP_IDENTITIES, TOP_ROUTES, type DaySummary, type LedgerDelta, type LedgerSummary } from '../accounts/ledger-day.ts';
+import { addCount, dayName, dayNumber, SummaryTotals, top, type LedgerDelta, type LedgerSummary } from '../accounts/ledger-day.ts';
 import type { StoreRules } from '../rules/types.ts';
 import { LEDGER_WRITE_LUA } from './ledger-lua.ts';
 import { dayKeys, LEDGER_TTL_SECONDS, ledgerTag, secondKey, unregisteredIndexKey } from './ledger-keys.ts';
@@ -100,16 +100,8 @@ export class RedisLedgerReader {
   async summary(id: string, registered: boolean, days: number, wallMs: number): Promise<LedgerSummary> {
     const tag = ledgerTag(id, registered);
     const today = dayNumber(wallMs);
-    const rejections = new Map<string, number>();
-    const routes = new Map<string, number>();
-    const identities = new Map<string, number>();
+    const totals = new SummaryTotals();
     const hlls: string[] = [];
-    const perDay: DaySummary[] = [];
-    let requests = 0;
-    let offScenario = 0;
-    let peak = 0;
-    let first = -1;
-    let last = -1;
     for (let d = today - Math.max(1, days) + 1; d <= today; d++) {
       const k = dayKeys(tag, dayName(d));
       const [hash, routeList, idList, count] = await Promise.all([
@@ -120,37 +112,23 @@ export class RedisLedgerReader {
       ]);
       if (Object.keys(hash).length === 0) continue;
       hlls.push(k.hll);
-      const dayRequests = Number(hash.requests ?? 0);
-      const dayPeak = Number(hash.peak ?? 0);
-      requests += dayRequests;
-      offScenario += Number(hash.off_scenario ?? 0);
-      if (dayPeak > peak) peak = dayPeak;
-      const f = Number(hash.first_seen ?? -1);
-      if (f >= 0 && (first < 0 || f < first)) first = f;
-      const l = Number(hash.last_seen ?? -1);
-      if (l > last) last = l;
       for (const [field, value] of Object.entries(hash)) {
-        if (field.startsWith('rej:')) rejections.set(field.slice(4), (rejections.get(field.slice(4)) ?? 0) + Number(value));
+        if (field.startsWith('rej:')) addCount(totals.rejections, field.slice(4), Number(value));
       }
-      addPairs(routes, routeList);
-      addPairs(identities, idList);
-      perDay.push({ day: dayName(d), requests: dayRequests, peak_rps: dayPeak, identities: count });
+      addPairs(totals.routes, routeList);
+      addPairs(totals.identities, idList);
+      totals.addDay(d, {
+        requests: Number(hash.requests ?? 0),
+        offScenario: Number(hash.off_scenario ?? 0),
+        peak: Number(hash.peak ?? 0),
+        firstSeen: Number(hash.first_seen ?? -1),
+        lastSeen: Number(hash.last_seen ?? -1),
+        identities: count,
+      });
     }
     // The union over the period: one slot, so one PFCOUNT even on a cluster.
     const union = hlls.length === 0 ? 0 : await this.client.pfcount(...hlls);
-    return {
-      days,
-      requests,
-      peak_rps: peak,
-      rejections: Object.fromEntries(rejections),
-      off_scenario: offScenario,
-      routes: top(routes, TOP_ROUTES),
-      identities: union,
-      top_identities: top(identities, TOP_IDENTITIES),
-      first_seen: first < 0 ? null : new Date(first).toISOString(),
-      last_seen: last < 0 ? null : new Date(last).toISOString(),
-      per_day: perDay,
-    };
+    return totals.summary(days, union);
   }
 
   /** Names unregistered callers sent over the period, busiest first. */
@@ -169,5 +147,5 @@ export class RedisLedgerReader {
 }
 
 function addPairs(map: Map<string, number>, flat: readonly string[]): void {
-  for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i], (map.get(flat[i]) ?? 0) + Number(flat[i + 1]));
+  for (let i = 0; i + 1 < flat.length; i += 2) addCount(map, flat[i], Number(flat[i + 1]));
 }

@@ -5,6 +5,7 @@
 // threshold grows). Without `sticky`, an error-diffusion counter sends exactly `percent` of them.
 // Compiled once per policy; deciding is a few arithmetic operations and no allocation beyond the
 // key substring.
+import { hash32 } from '../hash.ts';
 import type { CounterSeries } from '../hot-metrics.ts';
 import { compileKeyExtractor, type KeyExtractor } from '../limits/key-extractor.ts';
 import type { RequestContext } from '../guards/guard.ts';
@@ -61,20 +62,9 @@ export class SplitDecision {
 }
 
 /**
- * The bucket of a key value in [0, SPLIT_SCALE): FNV-1a over the UTF-16 code units, then
- * murmur3's finalizer so that neighbouring ids (1041, 1042, ...) land far apart. Stable across
+ * The bucket of a key value in [0, SPLIT_SCALE), from the shared stable string hash. Stable across
  * processes and versions: changing it would move ids between stores mid-migration.
  */
 export function splitBucket(value: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < value.length; i++) {
-    h ^= value.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) % SPLIT_SCALE;
+  return hash32(value) % SPLIT_SCALE;
 }

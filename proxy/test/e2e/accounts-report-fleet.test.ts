@@ -12,6 +12,7 @@ import {
   ledgerRules,
   reportJson,
   SHARED_REQUESTS,
+  SHARED_TOTAL,
   sluice,
   type LedgerTraffic,
   type ReportJson,
@@ -19,8 +20,6 @@ import {
 import { send } from '../helpers/load.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-
-const SHARED_TOTAL = SHARED_REQUESTS.appA + SHARED_REQUESTS.appB + SHARED_REQUESTS.appBOff;
 
 describe('accounts report across a fleet on one redis-server', () => {
   let redis: RedisServer;

@@ -13,14 +13,13 @@ import {
   ledgerRules,
   reportJson,
   SHARED_REQUESTS,
+  SHARED_TOTAL,
   sluice,
   type LedgerTraffic,
   type ReportJson,
 } from '../helpers/ledger-scenario.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-
-const SHARED_TOTAL = SHARED_REQUESTS.appA + SHARED_REQUESTS.appB + SHARED_REQUESTS.appBOff;
 
 describe('accounts report from one sidecar', () => {
   let stack: Stack;

@@ -46,6 +46,8 @@ export function ledgerRules(ports: ClusterPorts, store = ''): string {
 }
 
 export const SHARED_REQUESTS = { appA: 30, appB: 20, appBOff: 10 } as const;
+/** Every request the shared account makes, both apps together. */
+export const SHARED_TOTAL = SHARED_REQUESTS.appA + SHARED_REQUESTS.appB + SHARED_REQUESTS.appBOff;
 export const GHOST_ATTEMPTS = 5;
 
 export interface LedgerTraffic {

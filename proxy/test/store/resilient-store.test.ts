@@ -71,7 +71,16 @@ describe('ResilientStore: Redis going away and coming back', () => {
 
       const resumed = await saturate(stores, quota, 1000, { loops: 1 });
       assert.equal(resumed.failures, 0);
-      assert.equal(await raw.exists(redisKey(quota[0].key)), 1, 'shared enforcement resumed in Redis');
+      // On a loaded machine one command past the bound can mark a store down again for a moment,
+      // and its takes go local meanwhile: what must hold is that takes reach Redis again.
+      await waitFor(
+        async () => {
+          if ((await raw.exists(redisKey(quota[0].key))) === 1) return true;
+          await saturate(stores, quota, 100, { loops: 1 });
+          return (await raw.exists(redisKey(quota[0].key))) === 1;
+        },
+        { timeoutMs: 5000, message: 'shared enforcement to resume in Redis' },
+      );
       assert.ok(resumed.admitted <= expectedAdmitted(300, 150, resumed.elapsedMs) * 1.03, `resumed ${resumed.admitted}`);
       for (const seen of changes) {
         assert.equal(seen[0], true);

@@ -78,8 +78,8 @@ describe('SwitchBus on one Redis', () => {
         const toThree = listen(three);
         await publishUntilSeen(one, { primary: 'backup' }, toThree);
         toTwo.length = 0;
-        const subscriber = (two as unknown as { subscriber: { status: string; disconnect(reconnect: boolean): void } })
-          .subscriber;
+        const subscriber = (two as unknown as { bus: { subscriber: { status: string; disconnect(reconnect: boolean): void } } })
+          .bus.subscriber;
         subscriber.disconnect(true);
         await one.publish({ marketing: 'backup' });
         assert.notEqual(subscriber.status, 'ready', 'published while the subscriber was away');
