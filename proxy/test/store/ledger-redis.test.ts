@@ -10,6 +10,7 @@ import type { StoreRules } from '../../src/rules/types.ts';
 import { ledgerTag, LEDGER_TTL_SECONDS } from '../../src/store/ledger-keys.ts';
 import { RedisLedgerReader, RedisLedgerSink } from '../../src/store/ledger-redis.ts';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const run = promisify(execFile);
 const NOW = Date.UTC(2026, 5, 10, 12, 0, 0);
@@ -51,17 +52,21 @@ describe('fleet ledger on Redis Cluster', () => {
     const reader = new RedisLedgerReader(rules);
     try {
       const ids = ['order-center', 'campaign', 'booking-app', 'insurance'];
-      // Connections come up asynchronously and commands never queue: retry until written.
+      // Connections come up asynchronously and commands never queue: written once the sink is connected.
       const write = async (sink: RedisLedgerSink, batch: LedgerDelta[], at: number) => {
-        for (let i = 0; i < 50; i++) {
-          try {
-            return await sink.write(batch, at);
-          } catch (error) {
-            if (i === 49) console.log(String(error));
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        }
-        throw new Error('never written');
+        let written: Awaited<ReturnType<RedisLedgerSink['write']>> | undefined;
+        await waitFor(
+          async () => {
+            try {
+              written = await sink.write(batch, at);
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          { timeoutMs: 5000, intervalMs: 100, message: 'the ledger batch to be written' },
+        );
+        return written as Awaited<ReturnType<RedisLedgerSink['write']>>;
       };
       await write(one, [delta('campaign', { identities: [['old-app', 3]], seconds: [] })], YESTERDAY);
       const fleetOne = await write(one, ids.map((id) => delta(id)), NOW);
