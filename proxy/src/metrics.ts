@@ -2,7 +2,7 @@
 // from the rules (plus 'unknown'), classes, clusters, reasons and rule names likewise; never a
 // member id or a raw path. Callers cache label children at compile time, not per request.
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { HotCounter, HotHistogram } from './hot-metrics.ts';
+import { HotCounter, HotHistogram, ScrapedGauge } from './hot-metrics.ts';
 
 /** What the adaptive-limit gauges show for one cluster, read at scrape time. */
 export interface AdaptiveGaugeSource {
@@ -40,7 +40,7 @@ export class Metrics {
   readonly adaptiveMinLimit: Gauge<'cluster'>;
   /** The adaptive limits of the policy in force, by cluster (set at each compile). */
   private adaptiveSources: ReadonlyMap<string, AdaptiveGaugeSource> = new Map();
-  readonly accountIdentities: Gauge<'account'>;
+  readonly accountIdentities: ScrapedGauge;
   readonly endpointHealthy: Gauge<'cluster' | 'endpoint'>;
   readonly retries: HotCounter;
   readonly faultsInjected: HotCounter;
@@ -158,7 +158,8 @@ export class Metrics {
     );
     // The floor the limit cannot go below: "pinned at min_limit" is limit <= this.
     this.adaptiveMinLimit = adaptiveGauge('sluice_adaptive_min_limit', 'min_limit of the adaptive limit per cluster.', (s) => s.minLimit);
-    this.accountIdentities = new Gauge({
+    // Read from the ledger at scrape time: a series per registered account, held nowhere.
+    this.accountIdentities = new ScrapedGauge({
       name: 'sluice_account_identities',
       help: 'Distinct calling identities (callers.identity) seen today per caller account (fleet-wide with a shared store).',
       labelNames: ['account'] as const,

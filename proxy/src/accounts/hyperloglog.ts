@@ -1,6 +1,7 @@
 // A small HyperLogLog for the in-process caller ledger: distinct calling identities per account
-// and day in 1 KiB, within a few percent, exact-ish for the handful of identities that matter
-// (linear counting below 2.5 m). The Redis ledger uses Redis's own PFADD/PFCOUNT instead.
+// and day in 2 KiB, within a few percent (linear counting below 2.5 m). A day record makes one
+// only past 100 distinct identities; below that it counts the names it holds, exactly.
+// The Redis ledger uses Redis's own PFADD/PFCOUNT instead.
 import { hash32 } from '../hash.ts';
 
 const P = 11;

@@ -186,12 +186,9 @@ export class AccountUsage {
     return this.rejections ?? NO_REJECTIONS;
   }
 
-  /** Route totals since start (bounded; the ledger takes differences). */
-  routeTotals(): ReadonlyMap<string, number> {
-    // Read off the tallies: once per ledger pass of an active account, not per request.
-    const totals = new Map<string, number>();
-    for (const [route, tally] of this.routes) totals.set(route, tally.n);
-    return totals;
+  /** Route totals since start (bounded; the ledger takes differences): read `n` of each. */
+  routeTotals(): ReadonlyMap<string, { readonly n: number }> {
+    return this.routes;
   }
 
   /** Mean requests per second over the last complete seconds. */

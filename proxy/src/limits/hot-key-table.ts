@@ -11,8 +11,12 @@
 // O(1) per request: entries sit in a ring of time slots by that priority (slot width H/16, the
 // ring spans 4H, twice the furthest priority ahead of now). A slot reused for a later time held
 // only entries whose TAT has passed, so they are dropped on reuse; eviction scans a bounded
-// number of slots from a low-water mark and drops the earliest of the lowest slot's oldest few. Entry objects are recycled, so a churn of distinct
-// values allocates nothing but the Map's own slots.
+// number of slots from a low-water mark and drops the earliest of the lowest slot's oldest few.
+// Entry objects are recycled, so a churn of distinct values allocates nothing but the Map's own
+// slots. A slot is a list threaded through its entries: moving an entry between slots (every
+// request does) writes four pointers, where a Set per slot deleted and re-added a table entry and
+// rehashed its table every few thousand moves (~8 MB/s of old-space garbage at 15 000 req/s over
+// 100 000 keys, and ~4 MB of live tables).
 import { CLOSED_RETRY_MS, gcraAdvance, gcraClosed, gcraFill, gcraRefund, gcraWait, type GcraSpec } from './gcra.ts';
 
 const SLOTS = 64;
@@ -28,12 +32,49 @@ class Entry {
   refused: boolean;
   /** Time slot (absolute index) the entry sits in, or -1 when in none. */
   slot: number;
+  /** Neighbours in the slot's list (older, newer). */
+  prev: Entry | null;
+  next: Entry | null;
   constructor(key: string, tat: number, spec: GcraSpec) {
     this.key = key;
     this.tat = tat;
     this.spec = spec;
     this.refused = false;
     this.slot = -1;
+    this.prev = null;
+    this.next = null;
+  }
+}
+
+/** The entries of one time slot, oldest update first. */
+class SlotList {
+  head: Entry | null = null;
+  tail: Entry | null = null;
+  size = 0;
+
+  append(e: Entry): void {
+    e.prev = this.tail;
+    e.next = null;
+    if (this.tail === null) this.head = e;
+    else this.tail.next = e;
+    this.tail = e;
+    this.size++;
+  }
+
+  remove(e: Entry): void {
+    if (e.prev === null) this.head = e.next;
+    else e.prev.next = e.next;
+    if (e.next === null) this.tail = e.prev;
+    else e.next.prev = e.prev;
+    e.prev = null;
+    e.next = null;
+    this.size--;
+  }
+
+  clear(): void {
+    this.head = null;
+    this.tail = null;
+    this.size = 0;
   }
 }
 
@@ -65,7 +106,7 @@ export class HotKeyTable {
   readonly horizon: number;
   private readonly width: number;
   private readonly entries = new Map<string, Entry>();
-  private readonly slots: Set<Entry>[] = [];
+  private readonly slots: SlotList[] = [];
   private readonly epochs = new Float64Array(SLOTS).fill(Number.NaN);
   private readonly spare: Entry[] = [];
   /** No slot below this index holds entries (eviction scans from here). */
@@ -86,7 +127,7 @@ export class HotKeyTable {
     }
     this.horizon = horizon > 0 ? horizon : 1000;
     this.width = horizon / SLOTS_PER_HORIZON;
-    for (let i = 0; i < SLOTS; i++) this.slots.push(new Set());
+    for (let i = 0; i < SLOTS; i++) this.slots.push(new SlotList());
   }
 
   /** Distinct key values held (some may have passed TATs not yet dropped). */
@@ -160,7 +201,7 @@ export class HotKeyTable {
     for (let j = nowSlot + SLOTS - 1; j >= nowSlot && found.length < cap; j--) {
       const i = ringIndex(j);
       if (this.epochs[i] !== j) continue;
-      for (const e of this.slots[i]) {
+      for (let e = this.slots[i].head; e !== null; e = e.next) {
         const fill = gcraFill(e.tat, now, e.spec);
         if (fill === 0 || fill < ratio) continue;
         const wait = gcraWait(e.tat, now, e.spec);
@@ -184,14 +225,14 @@ export class HotKeyTable {
    */
   private place(e: Entry): void {
     const slot = Math.floor((e.refused ? e.tat + this.horizon : e.tat) / this.width);
-    if (e.slot !== -1) this.slots[ringIndex(e.slot)].delete(e);
+    if (e.slot !== -1) this.slots[ringIndex(e.slot)].remove(e);
     const i = ringIndex(slot);
     if (this.epochs[i] !== slot) {
       // Reused for a later time: whatever it held is long past (see the header), so dropped.
       this.drop(i);
       this.epochs[i] = slot;
     }
-    this.slots[i].add(e);
+    this.slots[i].append(e);
     e.slot = slot;
     if (slot < this.low) this.low = slot;
   }
@@ -212,18 +253,17 @@ export class HotKeyTable {
     for (let j = start; j < start + SLOTS; j++) {
       const i = ringIndex(j);
       if (this.epochs[i] !== j) continue;
-      const set = this.slots[i];
-      if (set.size === 0) continue;
+      const list = this.slots[i];
+      if (list.size === 0) continue;
       this.low = j;
       // The oldest few of the lowest slot; the one with the earliest priority goes.
       let victim: Entry | null = null;
       let seen = 0;
-      for (const e of set) {
+      for (let e = list.head; e !== null && seen < EVICTION_CANDIDATES; e = e.next, seen++) {
         if (victim === null || priority(e, this.horizon) < priority(victim, this.horizon)) victim = e;
-        if (++seen === EVICTION_CANDIDATES) break;
       }
       if (victim !== null) {
-        set.delete(victim);
+        list.remove(victim);
         this.entries.delete(victim.key);
         this.recycle(victim);
       }
@@ -232,18 +272,22 @@ export class HotKeyTable {
   }
 
   private drop(i: number): void {
-    const set = this.slots[i];
-    if (set.size === 0) return;
-    for (const e of set) {
+    const list = this.slots[i];
+    if (list.size === 0) return;
+    for (let e = list.head; e !== null; ) {
+      const next = e.next;
       this.entries.delete(e.key);
       this.recycle(e);
+      e = next;
     }
-    set.clear();
+    list.clear();
   }
 
   private recycle(e: Entry): void {
     e.key = '';
     e.slot = -1;
+    e.prev = null;
+    e.next = null;
     if (this.spare.length < this.track) this.spare.push(e);
   }
 }

@@ -32,7 +32,7 @@ export class LocalBuckets {
     this.table.give(this.local(buckets), this.clock.now());
   }
 
-  /** Buckets currently tracked (not full). */
+  /** Buckets held (cells idle for a minute are swept as the table grows). */
   get size(): number {
     return this.table.size;
   }

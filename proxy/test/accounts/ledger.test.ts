@@ -32,6 +32,32 @@ describe('caller ledger', () => {
     assert.ok(Math.abs(n - 5000) / 5000 < 0.05, `counted ${n}`);
   });
 
+  it('counts identities exactly up to 100 a day, estimates beyond, and unions days without double counting', () => {
+    const { clock, usage, ledger } = setup();
+    const a = usage.of('a');
+    // Day 1: apps 0..59; day 2: apps 30..89 (30 shared): 90 distinct, exactly.
+    for (let i = 0; i < 60; i++) a.identify(`app-${i}`);
+    clock.set(1200);
+    ledger.flush();
+    clock.set(86_400_000 + 1200);
+    for (let i = 30; i < 90; i++) a.identify(`app-${i}`);
+    ledger.flush();
+    assert.equal(ledger.summary('a', 1).identities, 60);
+    assert.equal(ledger.summary('a', 2).identities, 90, 'the union of the two days counts the shared 30 once');
+    // A third day past 100 distinct: the day switches to an estimate that still includes the first 100.
+    // (At most 256 identities wait between two passes, so they arrive over two.)
+    clock.set(2 * 86_400_000 + 1200);
+    for (let i = 0; i < 200; i++) a.identify(`svc-${i}`);
+    ledger.flush();
+    clock.set(2 * 86_400_000 + 2200);
+    for (let i = 200; i < 400; i++) a.identify(`svc-${i}`);
+    ledger.flush();
+    const day3 = ledger.summary('a', 1).identities;
+    assert.ok(Math.abs(day3 - 400) / 400 < 0.05, `day 3 counted ${day3}`);
+    const all = ledger.summary('a', 3).identities;
+    assert.ok(Math.abs(all - 490) / 490 < 0.05, `three days counted ${all}`);
+  });
+
   it('takes requests, peak per second, identities, routes and rejections once a pass, per UTC day', () => {
     const { clock, usage, ledger } = setup();
     const a = usage.of('a');

@@ -37,8 +37,10 @@ function recordTraffic(metrics: Metrics): void {
   metrics.globalAdmittedRatio.labels('order').set(0.55);
   metrics.globalAdmittedRatio.labels('marketing').set(0.3);
   // A shared account (a new identity: no history yet) and an unused one.
-  metrics.accountIdentities.labels('promo').set(2);
-  metrics.accountIdentities.labels('idle').set(0);
+  metrics.accountIdentities.readFrom((emit) => {
+    emit(2, 'promo');
+    emit(0, 'idle');
+  });
   metrics.retries.labels('primary', 'sent').inc(3);
   metrics.retries.labels('primary', 'budget_exhausted').inc();
   metrics.faultsInjected.labels('primary-slow-drill', 'delay').inc(5);

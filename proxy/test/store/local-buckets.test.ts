@@ -35,14 +35,15 @@ describe('LocalBuckets (the fallback while Redis is away)', () => {
     assert.equal(local.take([total]), 0);
   });
 
-  it('never admits at rate 0 and forgets full buckets', () => {
+  it('never admits at rate 0, and a refund makes room again', () => {
     const clock = new ManualClock(0);
     const local = new LocalBuckets(clock, 2);
     assert.equal(local.take([bucketSpec('closed', 0, 5)]), 1000);
     const spec = [bucketSpec('acct:b', 2, 0)];
     assert.equal(local.take(spec), 0);
     assert.equal(local.size, 1);
+    assert.ok(local.take(spec) > 0, 'the local share (1/s, burst 0) spaces requests');
     local.give(spec);
-    assert.equal(local.size, 0);
+    assert.equal(local.take(spec), 0, 'the refunded request left room');
   });
 });
