@@ -2,6 +2,7 @@
 // /admin/accounts serves and `sluice accounts report` reads. The Redis ledger answers the same
 // summary shape, merged fleet-wide.
 import { HyperLogLog } from './hyperloglog.ts';
+import { NameCounts } from './name-counts.ts';
 import type { CountedName } from './usage.ts';
 
 /** Routes and identities held per day (the summary shows the top 20 and top 10). */
@@ -26,9 +27,9 @@ export interface LedgerDelta {
 }
 
 /**
- * Made on first use, the maps and the HyperLogLog: a busy account usually has one route, no
- * rejections and a handful of identities, and with 10 000 accounts each empty Map is ~2 MiB and
- * each 2 KiB HyperLogLog 20 MiB of live heap.
+ * Small for the usual account (one route, no rejections, one or a few identities): the rejection
+ * Map is made on first use, routes and identities hold one name inline (name-counts.ts), and the
+ * 2 KiB HyperLogLog exists only past 100 identities: with 10 000 accounts it was 20 MiB of heap.
  */
 export class DayRecord {
   requests = 0;
@@ -37,9 +38,10 @@ export class DayRecord {
   firstSeen = -1;
   lastSeen = -1;
   rejections: Map<string, number> | null = null;
-  routes: Map<string, number> | null = null;
+  /** Up to MAX_NAMES routes; a full record keeps its names (the busiest come first). */
+  readonly routes = new NameCounts(MAX_NAMES);
   /** Up to MAX_NAMES identities with their counts; while it holds every one, the exact count. */
-  identities: Map<string, number> | null = null;
+  readonly identities = new NameCounts(MAX_NAMES);
   /** Made when an identity finds `identities` full: from then on it counts them (estimate). */
   hll: HyperLogLog | null = null;
 
@@ -54,30 +56,22 @@ export class DayRecord {
       const rejections = (this.rejections ??= new Map());
       for (const [reason, n] of delta.rejections) rejections.set(reason, (rejections.get(reason) ?? 0) + n);
     }
-    if (delta.routes.length > 0) {
-      const routes = (this.routes ??= new Map());
-      for (const [route, n] of delta.routes) addBounded(routes, route, n);
-    }
+    for (const [route, n] of delta.routes) this.routes.add(route, n);
     for (const [identity, n] of delta.identities) this.addIdentity(identity, n);
   }
 
   /** Distinct identities this day: exact up to MAX_NAMES, estimated beyond. */
   identityCount(): number {
-    return this.hll !== null ? this.hll.count() : (this.identities?.size ?? 0);
+    return this.hll !== null ? this.hll.count() : this.identities.size;
   }
 
   private addIdentity(identity: string, n: number): void {
-    const names = (this.identities ??= new Map());
-    const current = names.get(identity);
-    if (current !== undefined) names.set(identity, current + n);
-    else if (names.size < MAX_NAMES) names.set(identity, n);
-    else {
-      if (this.hll === null) {
-        this.hll = new HyperLogLog();
-        for (const name of names.keys()) this.hll.add(name);
-      }
-      this.hll.add(identity);
+    if (this.identities.add(identity, n)) return;
+    if (this.hll === null) {
+      this.hll = new HyperLogLog();
+      for (const { name } of this.identities.counts()) this.hll.add(name);
     }
+    this.hll.add(identity);
   }
 }
 
@@ -92,8 +86,8 @@ class IdentityUnion {
       for (const name of this.names) this.hll.add(name);
     }
     if (record.hll !== null) this.hll?.merge(record.hll);
-    else if (record.identities !== null) {
-      for (const name of record.identities.keys()) {
+    else {
+      for (const { name } of record.identities.counts()) {
         if (this.hll !== null) this.hll.add(name);
         else this.names.add(name);
       }
@@ -103,13 +97,6 @@ class IdentityUnion {
   count(): number {
     return this.hll !== null ? this.hll.count() : this.names.size;
   }
-}
-
-/** Adds to a bounded name → count map; a full map keeps its names (the busiest come first). */
-function addBounded(map: Map<string, number>, name: string, n: number): void {
-  const current = map.get(name);
-  if (current !== undefined) map.set(name, current + n);
-  else if (map.size < MAX_NAMES) map.set(name, n);
 }
 
 export interface DaySummary {
@@ -210,8 +197,8 @@ export function summarizeDays(records: readonly (readonly [number, DayRecord])[]
   const union = new IdentityUnion();
   for (const [day, r] of records) {
     if (r.rejections !== null) for (const [k, n] of r.rejections) addCount(totals.rejections, k, n);
-    if (r.routes !== null) for (const [k, n] of r.routes) addCount(totals.routes, k, n);
-    if (r.identities !== null) for (const [k, n] of r.identities) addCount(totals.identities, k, n);
+    for (const { name, n } of r.routes.counts()) addCount(totals.routes, name, n);
+    for (const { name, n } of r.identities.counts()) addCount(totals.identities, name, n);
     union.add(r);
     totals.addDay(day, {
       requests: r.requests,

@@ -5,6 +5,7 @@
 // that fails loses that second's batch, never a request.
 import type { GaugeEmit, ScrapedGauge } from '../hot-metrics.ts';
 import { DayRecord, dayNumber, summarizeDays, type LedgerDelta, type LedgerSummary } from './ledger-day.ts';
+import { NameCounts, type NamedCount } from './name-counts.ts';
 import { USAGE_RING_SECONDS, type AccountUsage, type UsageRegistry } from './usage.ts';
 
 /** Days kept in-process (the report's default period is 7). */
@@ -25,9 +26,10 @@ class Cursor {
   /** Last wall second whose count was handed over. */
   second: number;
   lastSeen = -1;
-  /** Totals taken so far, made on first use (most accounts are never refused). */
+  /** Rejection totals taken so far, made on first use (most accounts are never refused). */
   rejections: Map<string, number> | null = null;
-  routes: Map<string, number> | null = null;
+  /** Route totals taken so far (the usage holds at most as many routes). */
+  readonly routes = new NameCounts(Number.POSITIVE_INFINITY);
   constructor(second: number) {
     this.second = second;
   }
@@ -180,7 +182,7 @@ export class Ledger {
     const offScenario = usage.offScenario - cursor.offScenario;
     const rejections = usage.rejectionCount === cursor.rejectionCount ? NONE : differences(usage.rejectionTotals(), (cursor.rejections ??= new Map()));
     const routes = routeDifferences(usage.routeTotals(), cursor);
-    const identities = usage.pendingIdentities.size === 0 ? NONE : [...usage.pendingIdentities];
+    const identities = usage.pendingIdentities.size === 0 ? NONE : pairs(usage.pendingIdentities.counts());
     usage.pendingIdentities.clear();
     cursor.requests = usage.requests;
     cursor.offScenario = usage.offScenario;
@@ -259,16 +261,21 @@ function differences(totals: ReadonlyMap<string, number>, taken: Map<string, num
   return out;
 }
 
-/** The same for the route tallies, read in place (no copy of the totals per pass). */
-function routeDifferences(totals: ReadonlyMap<string, { readonly n: number }>, cursor: Cursor): readonly (readonly [string, number])[] {
+/** The same for the route counts, read in place (no copy of the totals per pass). */
+function routeDifferences(totals: Iterable<NamedCount>, cursor: Cursor): readonly (readonly [string, number])[] {
   let out: [string, number][] | null = null;
-  for (const [name, tally] of totals) {
-    const taken = (cursor.routes ??= new Map());
-    const before = taken.get(name) ?? 0;
-    if (tally.n > before) {
-      (out ??= []).push([name, tally.n - before]);
-      taken.set(name, tally.n);
+  for (const { name, n } of totals) {
+    const gained = n - cursor.routes.get(name);
+    if (gained > 0) {
+      (out ??= []).push([name, gained]);
+      cursor.routes.add(name, gained);
     }
   }
   return out ?? NONE;
+}
+
+function pairs(counts: Iterable<NamedCount>): [string, number][] {
+  const out: [string, number][] = [];
+  for (const { name, n } of counts) out.push([name, n]);
+  return out;
 }

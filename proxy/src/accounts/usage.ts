@@ -4,6 +4,7 @@
 // addresses per account (further distinct ones are only counted as overflow).
 import { systemClock, type Clock } from '../clock.ts';
 import type { AccountRules, CallerRules } from '../rules/types.ts';
+import { NameCounts, type NamedCount } from './name-counts.ts';
 
 const RING_SECONDS = 8;
 /** How many past seconds countAt still knows: the ledger takes them at least this often. */
@@ -62,11 +63,6 @@ export interface AccountSnapshot {
 
 const NO_REJECTIONS: ReadonlyMap<string, number> = new Map();
 
-/** A mutable count held in a map: bumping it is one lookup, not a get and a set. */
-class Tally {
-  n = 1;
-}
-
 export class AccountUsage {
   readonly id: string;
   registration: AccountRules | null;
@@ -82,24 +78,17 @@ export class AccountUsage {
   private second = Number.NEGATIVE_INFINITY;
   /** Made on the first refusal: most accounts have none (an empty Map is ~0.2 KiB × 10 000 accounts). */
   private rejections: Map<string, number> | null = null;
-  // Per-request counting: a map lookup for the key, then `++` on its tally. The last key seen
-  // is remembered with its tally: a keep-alive connection hands the same address string, and a
-  // route matcher the same pattern string, request after request, so the common case is one
-  // pointer comparison and no lookup at all (with the get-then-set of plain numbers this was
-  // four hash lookups per request: 24 ns → 6 ns for seen() + route() in a micro-benchmark).
-  private readonly routes = new Map<string, Tally>();
-  private readonly sources = new Map<string, Tally>();
-  private lastSource = '';
-  private lastSourceTally: Tally | null = null;
-  private lastRoute = '';
-  private lastRouteTally: Tally | null = null;
+  // Per-request counting: the name counted last is remembered, so a keep-alive connection (the
+  // same address string) and a route matcher (the same pattern string) cost one pointer
+  // comparison per request (with the get-then-set of plain numbers in Maps this was four hash
+  // lookups per request: 24 ns → 6 ns for seen() + route() in a micro-benchmark).
+  private readonly routes: NameCounts;
+  private readonly sources: NameCounts;
   private routesOverflow = 0;
   private sourcesOverflow = 0;
-  private readonly maxRoutes: number;
-  private readonly maxSources: number;
   private readonly offsetMs: number;
   /** Identities seen since the ledger last took them, with their counts. */
-  readonly pendingIdentities = new Map<string, number>();
+  readonly pendingIdentities = new NameCounts(MAX_PENDING_IDENTITIES);
   /** Identities not held because the pending map was full. */
   identitiesDropped: number;
   /** Rejections of every reason since start (lets the ledger skip an idle account cheaply). */
@@ -114,8 +103,8 @@ export class AccountUsage {
     this.requests = 0;
     this.offScenario = 0;
     this.lastSeen = -1;
-    this.maxRoutes = maxRoutes;
-    this.maxSources = maxSources;
+    this.routes = new NameCounts(maxRoutes);
+    this.sources = new NameCounts(maxSources);
     this.offsetMs = offsetMs;
     this.identitiesDropped = 0;
     this.rejectionCount = 0;
@@ -128,36 +117,12 @@ export class AccountUsage {
     const second = Math.floor((now + this.offsetMs) / 1000);
     if (second !== this.second) this.advance(second);
     this.ring[second % RING_SECONDS]++;
-    if (address === this.lastSource && this.lastSourceTally !== null) {
-      this.lastSourceTally.n++;
-      return;
-    }
-    let tally = this.sources.get(address);
-    if (tally !== undefined) tally.n++;
-    else if (this.sources.size < this.maxSources) this.sources.set(address, (tally = new Tally()));
-    else {
-      this.sourcesOverflow++;
-      return;
-    }
-    this.lastSource = address;
-    this.lastSourceTally = tally;
+    if (!this.sources.add(address)) this.sourcesOverflow++;
   }
 
   /** A call of `route` (a route pattern or a bounded call template). */
   route(route: string): void {
-    if (route === this.lastRoute && this.lastRouteTally !== null) {
-      this.lastRouteTally.n++;
-      return;
-    }
-    let tally = this.routes.get(route);
-    if (tally !== undefined) tally.n++;
-    else if (this.routes.size < this.maxRoutes) this.routes.set(route, (tally = new Tally()));
-    else {
-      this.routesOverflow++;
-      return;
-    }
-    this.lastRoute = route;
-    this.lastRouteTally = tally;
+    if (!this.routes.add(route)) this.routesOverflow++;
   }
 
   rejected(reason: string): void {
@@ -168,11 +133,7 @@ export class AccountUsage {
 
   /** The calling identity of the request just seen (for the ledger; '' when none was present). */
   identify(identity: string): void {
-    if (identity === '') return;
-    const n = this.pendingIdentities.get(identity);
-    if (n !== undefined) this.pendingIdentities.set(identity, n + 1);
-    else if (this.pendingIdentities.size < MAX_PENDING_IDENTITIES) this.pendingIdentities.set(identity, 1);
-    else this.identitiesDropped++;
+    if (identity !== '' && !this.pendingIdentities.add(identity)) this.identitiesDropped++;
   }
 
   /** Requests in the (wall) second `second`, while it is among the last few; else 0. */
@@ -186,9 +147,9 @@ export class AccountUsage {
     return this.rejections ?? NO_REJECTIONS;
   }
 
-  /** Route totals since start (bounded; the ledger takes differences): read `n` of each. */
-  routeTotals(): ReadonlyMap<string, { readonly n: number }> {
-    return this.routes;
+  /** Route totals since start (bounded; the ledger takes differences). */
+  routeTotals(): Iterable<NamedCount> {
+    return this.routes.counts();
   }
 
   /** Mean requests per second over the last complete seconds. */
@@ -225,9 +186,9 @@ export class AccountUsage {
   }
 }
 
-function counted(map: ReadonlyMap<string, Tally>): CountedName[] {
+function counted(names: NameCounts): CountedName[] {
   const out: CountedName[] = [];
-  for (const [name, tally] of map) out.push({ name, count: tally.n });
+  for (const c of names.counts()) out.push({ name: c.name, count: c.n });
   out.sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : 1));
   return out;
 }
