@@ -19,6 +19,8 @@ export class CompiledAccount implements CompiledAccountRef {
   readonly className: string;
   /** SHA-256 of the account's key, 32 bytes; null when none is registered. */
   readonly keyHash: Buffer | null;
+  /** The last key presented that hashed to keyHash (see keyMatches in caller.ts); null until one did. */
+  verifiedKey: Buffer | null = null;
   /** The quota bucket as the one-element list store.take wants, or null without a quota. */
   readonly quota: readonly BucketSpec[] | null;
   readonly quotaLimit: LimitInfo | null;

@@ -29,6 +29,16 @@ describe('caller identification', () => {
     assert.deepEqual(h.usage.snapshotOf('order-center')?.usage.rejections, { bad_key: 2 });
   });
 
+  it('auth key: after a right key, wrong keys of the same or another length are still refused', () => {
+    h = new Harness(makeRules({ callers: { auth: 'key' }, accounts: [account({ id: 'order-center', keySha256 })] }));
+    const call = (key: string) => h.call({ headers: { 'x-caller-account': 'order-center', 'x-caller-key': key } }).verdict?.reason ?? 'admitted';
+    assert.equal(call(SECRET), 'admitted');
+    const sameLength = SECRET.slice(0, -1) + (SECRET.endsWith('x') ? 'y' : 'x');
+    for (const key of [sameLength, SECRET + 'x', SECRET.slice(1), 'guess']) assert.equal(call(key), 'bad_key', `key '${key}'`);
+    assert.equal(call(SECRET), 'admitted', 'the right key again, after the wrong ones');
+    assert.equal(call(String(SECRET)), 'admitted');
+  });
+
   it('auth trust: the account header is believed without a key', () => {
     h = new Harness(makeRules({ callers: { auth: 'trust' }, accounts: [account({ id: 'order-center', keySha256 })] }));
     assert.equal(h.call({ headers: { 'x-caller-account': 'order-center' } }).verdict, null);

@@ -113,6 +113,45 @@ describe('HotKeyTable', () => {
     assert.equal(busy, 2);
   });
 
+  it('a key back from the idle list carries its new TAT: evicting makes room from idle keys only', () => {
+    const table = new HotKeyTable({ name: 'back', track: 2, rate: gcraSpec(1, 0) });
+    table.take('a', 0);
+    table.take('b', 0);
+    // 5 s later both are idle; 'c' needs room: the sweep idles them and 'a' (idle longest) goes.
+    assert.equal(table.take('c', 5000), 0);
+    assert.equal(table.take('b', 5000), 0, "'b' is back, with a TAT 1 s ahead");
+    // 'd' needs room: no idle key is left, so the oldest live one goes, never 'b' by mistake.
+    table.take('d', 5000);
+    assert.ok(table.take('b', 5000) > 0, "'b' was just admitted: at 1/s it must wait");
+    assert.ok(table.size <= 2);
+  });
+
+  it('keeps idle keys for their return and evicts them first, through slot reuse and sweeps', () => {
+    const track = 50;
+    const table = new HotKeyTable({ name: 'i', track, rate: gcraSpec(10, 2) });
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    let now = 0;
+    let hot = 0;
+    for (let i = 0; i < 200_000; i++) {
+      // 200 keys come and go, time jumps now and then (whole slots and the ring pass), and one
+      // key asks 50 times its rate throughout.
+      table.take(`k${random(200)}`, now);
+      if (table.take('hot', now) === 0) hot++;
+      now += random(100) === 0 ? random(5000) : 0.2;
+      if (i % 1000 === 0) {
+        assert.ok(table.size <= track, `held ${table.size} > ${track}`);
+        assert.ok(table.near(now, 0, 1000).length <= track);
+      }
+    }
+    const bound = (10 * now) / 1000 + 2 + 1;
+    assert.ok(hot <= bound, `hot admitted ${hot} in ${Math.round(now)} ms, bound ${bound.toFixed(1)}`);
+    assert.ok(hot >= bound * 0.9, `hot admitted ${hot}, expected close to ${bound.toFixed(1)}`);
+  });
+
   it('lists keys near or over their rate, most loaded first, bounded', () => {
     const table = new HotKeyTable({ name: 'n', track: 100, rate: gcraSpec(10, 4) });
     for (let i = 0; i < 10; i++) table.take('over', 0);
