@@ -2,8 +2,8 @@
 // in their order and case, minus hop-by-hop fields, with the client address appended to
 // x-forwarded-for and an x-request-id kept or created. Host stays as the caller sent it: sluice is
 // a transparent sidecar, and the member service routes and logs by the name its callers use.
-import { randomUUID } from 'node:crypto';
 import { connectionNamed, HOP_BY_HOP } from './hop-by-hop.ts';
+import { nextRequestId } from './request-id.ts';
 
 /** Where the header pass writes its results; the forwarding exchange implements it. */
 export interface RequestHead {
@@ -63,7 +63,7 @@ export function buildRequestHead(raw: readonly string[], remoteAddress: string, 
   }
   if (remoteAddress !== '') forwardedFor = forwardedFor === '' ? remoteAddress : `${forwardedFor}, ${remoteAddress}`;
   if (forwardedFor !== '') out.push('x-forwarded-for', forwardedFor);
-  if (!hasRequestId) out.push('x-request-id', randomUUID());
+  if (!hasRequestId) out.push('x-request-id', nextRequestId());
   head.headers = out;
   head.hasBody = hasBody;
 }

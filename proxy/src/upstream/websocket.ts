@@ -1,12 +1,12 @@
 // WebSocket upgrades pass through (SPEC §4) with http-proxy, to an endpoint chosen by the
 // cluster's balancer. Host is kept as the caller sent it, like plain requests; x-forwarded-*
 // are added and x-request-id kept or created. Any failure closes the client socket, never the process.
-import { randomUUID } from 'node:crypto';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { UpstreamCluster } from './cluster.ts';
 import { connectionNamed, HOP_BY_HOP } from './hop-by-hop.ts';
+import { nextRequestId } from './request-id.ts';
 
 export interface WebSocketForwarderOptions {
   /** Longest wait for the upstream's handshake answer, ms. Default 10 s. */
@@ -76,7 +76,7 @@ export class WebSocketForwarder {
     for (const name of DROPPED) proxyReq.removeHeader(name);
     const named = connectionNamed(req.rawHeaders);
     if (named !== null) for (const name of named) proxyReq.removeHeader(name);
-    if (!req.headers['x-request-id']) proxyReq.setHeader('x-request-id', randomUUID());
+    if (!req.headers['x-request-id']) proxyReq.setHeader('x-request-id', nextRequestId());
     proxyReq.setTimeout(this.handshakeTimeoutMs, () => proxyReq.destroy(new Error('websocket handshake timed out')));
     // Both sides live and die together: http-proxy only ends the upstream on a clean client end.
     proxyReq.once('upgrade', (_res: IncomingMessage, upstream: Duplex) => {
