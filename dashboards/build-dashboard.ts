@@ -445,7 +445,7 @@ const SECTIONS: readonly Section[] = [
       {
         type: 'timeseries',
         title: 'Hot keys tracked',
-        description: 'Distinct key values held per hot-key rule on each sidecar (bounded by the rule\'s track).',
+        description: 'Distinct key values held per hot-key rule on each sidecar (bounded by the rule\'s track; idle keys stay held until room is needed, so it falls only under pressure from new keys).',
         queries: [{ expr: `sum by (rule, instance) (sluice_hot_keys_tracked${sel()})`, legend: '{{rule}} {{instance}}' }],
         unit: 'short',
         min: 0,

@@ -92,7 +92,7 @@ export class Metrics {
     });
     this.hotKeysTracked = new Gauge({
       name: 'sluice_hot_keys_tracked',
-      help: 'Distinct key values currently tracked per hot-key rule.',
+      help: 'Distinct key values held per hot-key rule (at most its track; keys whose TAT passed are kept for their return until room is needed).',
       labelNames: ['rule'] as const,
       registers,
     });
