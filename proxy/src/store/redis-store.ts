@@ -70,7 +70,6 @@ interface Waiter {
 /** Takes of one group gathered during a turn of the event loop. */
 class Batch {
   readonly waiters: Waiter[] = [];
-  keyCount = 0;
 }
 
 export interface RedisStoreOptions {
@@ -195,7 +194,6 @@ export class RedisStore implements CounterStore {
       batch = new Batch();
       this.batches.set(group, batch);
     }
-    batch.keyCount += waiter.call.keys.length;
     batch.waiters.push(waiter);
     if (batch.waiters.length >= MAX_BATCH) {
       this.batches.delete(group);
@@ -216,18 +214,31 @@ export class RedisStore implements CounterStore {
   private send(batch: Batch): void {
     const waiters = batch.waiters;
     const sentAt = performance.now();
-    // Key count, keys; then the take count and per take: bucket count, age (ms), pairs.
-    const args: (string | number)[] = [batch.keyCount];
-    for (let w = 0; w < waiters.length; w++) {
-      const keys = waiters[w].call.keys;
-      for (let i = 0; i < keys.length; i++) args.push(keys[i]);
-    }
-    args.push(waiters.length);
+    // Each distinct bucket and bucket list once (see TAKE_BATCH_LUA), then per take its list and age.
+    const keyIndex = new Map<string, number>();
+    const keys: string[] = [];
+    const lists = new Map<PreparedCall, number>();
+    const listArgs: (string | number)[] = [];
+    const takeArgs: (string | number)[] = [waiters.length];
     for (let w = 0; w < waiters.length; w++) {
       const { call, sent } = waiters[w];
-      args.push(call.keys.length, Math.round((sentAt - sent) * 1000) / 1000);
-      for (let i = 0; i < call.pairs.length; i++) args.push(call.pairs[i]);
+      let list = lists.get(call);
+      if (list === undefined) {
+        list = lists.size + 1;
+        lists.set(call, list);
+        listArgs.push(call.keys.length);
+        for (let i = 0; i < call.keys.length; i++) {
+          let k = keyIndex.get(call.keys[i]);
+          if (k === undefined) {
+            k = keys.push(call.keys[i]);
+            keyIndex.set(call.keys[i], k);
+          }
+          listArgs.push(k, call.pairs[2 * i], call.pairs[2 * i + 1]);
+        }
+      }
+      takeArgs.push(list, Math.round((sentAt - sent) * 1000) / 1000);
     }
+    const args: (string | number)[] = [keys.length, ...keys, lists.size, ...listArgs, ...takeArgs];
     this.takeBatch(args).then(
       (answers) => {
         for (let i = 0; i < waiters.length; i++) settle(waiters[i], answers[i]);

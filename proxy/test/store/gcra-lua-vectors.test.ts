@@ -12,23 +12,31 @@ import { startRedis, type RedisServer } from '../helpers/redis.ts';
 
 let run = 0;
 
-/** One script call for the whole vector; answers per take in ms (the script answers µs). */
+/**
+ * One script call for the whole vector, in the batch format the Redis store sends (each distinct
+ * bucket list once, then per take its list and age); answers per take in ms (the script answers µs).
+ */
 async function runLua(redis: Redis, vector: GcraVector): Promise<number[]> {
   const keys = vector.buckets.map((_, i) => `sluice:{vector-${process.pid}-${++run}}:${i}`);
   const specs = vector.buckets.map((b, i) => bucketSpec(keys[i], b.rate, b.burst));
   const last = vector.takes[vector.takes.length - 1].at;
   const all = vector.buckets.map((_, i) => i);
-  const takeKeys: string[] = [];
-  const argv: (string | number)[] = [vector.takes.length];
+  const lists = new Map<string, number>();
+  const listArgs: (string | number)[] = [];
+  const takeArgs: (string | number)[] = [vector.takes.length];
   for (const take of vector.takes) {
     const indexes = take.buckets ?? all;
-    argv.push(indexes.length, String(last - take.at));
-    for (const i of indexes) {
-      takeKeys.push(keys[i]);
-      argv.push(String(specs[i].interval), String(specs[i].tolerance));
+    const name = indexes.join(',');
+    let list = lists.get(name);
+    if (list === undefined) {
+      list = lists.size + 1;
+      lists.set(name, list);
+      listArgs.push(indexes.length);
+      for (const i of indexes) listArgs.push(i + 1, String(specs[i].interval), String(specs[i].tolerance));
     }
+    takeArgs.push(list, String(last - take.at));
   }
-  const answers = (await redis.eval(TAKE_BATCH_LUA, takeKeys.length, ...takeKeys, ...argv)) as number[];
+  const answers = (await redis.eval(TAKE_BATCH_LUA, keys.length, ...keys, lists.size, ...listArgs, ...takeArgs)) as number[];
   return answers.map((micros) => micros / 1000);
 }
 
@@ -59,7 +67,7 @@ describe('GCRA vectors, Lua on a real redis-server', () => {
     const key = `sluice:{vector-expiry-${process.pid}}`;
     const spec = bucketSpec(key, 1000, 0);
     // One take aged 50 ms: its TAT (arrival + 1 ms) is already past when Redis runs it.
-    await redis.eval(TAKE_BATCH_LUA, 1, key, 1, 1, '50', String(spec.interval), String(spec.tolerance));
+    await redis.eval(TAKE_BATCH_LUA, 1, key, 1, 1, 1, String(spec.interval), String(spec.tolerance), 1, 1, '50');
     const deadline = performance.now() + 2000;
     while ((await redis.exists(key)) === 1) {
       assert.ok(performance.now() < deadline, 'the key expired');
