@@ -100,8 +100,8 @@ export class Ledger {
     for (const usage of this.usage.all()) this.take(usage, true, current, wall, batch);
     for (const usage of this.usage.unregisteredAll()) this.take(usage, false, current, wall, batch);
     if (++this.passes % 60 === 0) this.prune(dayNumber(wall));
-    if (this.sink === null || batch === null || batch.length === 0) return;
     const sink = this.sink;
+    if (sink === null || batch === null || batch.length === 0) return;
     const day = dayNumber(wall);
     // One write in flight at a time: a slow Redis costs batches, never a pile of writes.
     this.sending = this.sending.then(() =>

@@ -260,12 +260,8 @@ export class UsageRegistry {
     return this.tried.values();
   }
 
-  /** Bumped by every define(): who is registered may have changed. */
-  generation = 0;
-
   /** Registrations from the rules: accounts no longer registered are forgotten. */
   define(callers: CallerRules): void {
-    this.generation++;
     const keep = new Set<string>();
     for (const account of callers.accounts) {
       const usage = this.of(account.id);

@@ -8,6 +8,7 @@ import type { LimitInfo, Reason } from '../reasons.ts';
 import type { Rate, Rules } from '../rules/types.ts';
 import type { StateRegistry } from '../state-registry.ts';
 import type { ClassTable, CompiledClass } from '../compiled-class.ts';
+import type { VerifiedKey } from './caller.ts';
 import { bucketSpec, type BucketSpec } from '../store/store.ts';
 import type { CompiledAccountRef, RequestContext } from './guard.ts';
 import { compileRoutes, type RouteMatcher } from './route-matcher.ts';
@@ -20,7 +21,7 @@ export class CompiledAccount implements CompiledAccountRef {
   /** SHA-256 of the account's key, 32 bytes; null when none is registered. */
   readonly keyHash: Buffer | null;
   /** The last key presented that hashed to keyHash (see keyMatches in caller.ts); null until one did. */
-  verifiedKey: Buffer | null = null;
+  verifiedKey: VerifiedKey | null = null;
   /** The quota bucket as the one-element list store.take wants, or null without a quota. */
   readonly quota: readonly BucketSpec[] | null;
   readonly quotaLimit: LimitInfo | null;
