@@ -26,7 +26,8 @@ local now = (tonumber(t[1]) - 1700000000) * 1000 + tonumber(t[2]) / 1000
  * takes of one account in one batch (most of a busy account's batch) cost one GET and one SET in
  * all instead of one each per take, and the sidecar sends ~2 arguments per take instead of ~8.
  * Answers per take 0, or the microseconds from its arrival until all its buckets would have room
- * (finer than ms: at high rates a rounded-up millisecond is a large part of an interval).
+ * (finer than ms: at high rates a rounded-up millisecond is a large part of an interval); then,
+ * for the leases asked for after the takes, two numbers each (see the lease section).
  * The arithmetic is limits/gcra.ts's, line for line; both are tested on the same vectors.
  */
 export const TAKE_BATCH_LUA = `${CLOCK}
@@ -73,6 +74,44 @@ for t = 1, takes do
       dirty[k] = true
     end
     out[t] = 0
+  end
+end
+-- Leases (store/lease.ts), after the takes: the number of leases, then per lease its key index,
+-- interval, tolerance, units wanted and lifetime (ms). Grants the units that all conform now,
+-- the first placed at least \`lifetime\` ahead of now, so each stays spendable until its slot;
+-- answers per lease the units granted and the first slot's lead over now in µs (rounded down).
+local leases = tonumber(ARGV[a] or '0') or 0
+a = a + 1
+for l = 1, leases do
+  local k = tonumber(ARGV[a])
+  local interval = tonumber(ARGV[a + 1])
+  local tolerance = tonumber(ARGV[a + 2])
+  local want = tonumber(ARGV[a + 3])
+  local lifetime = tonumber(ARGV[a + 4])
+  a = a + 5
+  if tats[k] == nil then
+    local v = redis.call('GET', KEYS[k])
+    tats[k] = v and tonumber(v) or false
+  end
+  local base = now + lifetime
+  local lead = lifetime
+  local tat = tats[k]
+  if tat and tat > base then
+    base = tat
+    lead = tat - now
+  end
+  -- The last unit must conform now: lead + (granted - 1) × interval <= tolerance. A thousandth
+  -- of an interval absorbs the rounding of times this far from the epoch (~1e-5 ms).
+  local granted = math.floor((tolerance - lead) / interval + 0.001) + 1
+  if granted > want then granted = want end
+  if granted < 1 then
+    out[takes + 2 * l - 1] = 0
+    out[takes + 2 * l] = 0
+  else
+    tats[k] = base + granted * interval
+    dirty[k] = true
+    out[takes + 2 * l - 1] = granted
+    out[takes + 2 * l] = math.floor((base - now) * 1000)
   end
 end
 for k in pairs(dirty) do

@@ -3,7 +3,9 @@
 // hash-tag group (every group at once on a single Redis), so Redis sees one command for many
 // requests; each take carries its age at sending, so it counts at its own arrival time. A take
 // Redis just refused is refused locally until room should appear, so a saturated limit costs
-// about one round trip per admission, not per request. Answers reject
+// about one round trip per admission, not per request. A busy bucket list is leased
+// (store/lease.ts): its next slots are reserved in the same batches and spent here, synchronously,
+// so most of its takes cost neither a round trip nor a promise. Answers reject
 // when Redis cannot answer in time; the resilient store turns those into local decisions.
 import { Cluster } from 'ioredis';
 import { CLOSED_RETRY_MS, gcraClosed } from '../limits/gcra.ts';
@@ -11,6 +13,7 @@ import type { StoreRules } from '../rules/types.ts';
 import { coversAllSlots } from './cluster-coverage.ts';
 import { GIVE_LUA, TAKE_BATCH_LUA } from './gcra-lua.ts';
 import { createRedisClient, type RedisClient } from './redis-client.ts';
+import { bucketLeases, LEASE_RATE_WINDOW_MS, MIN_LEASE_UNITS, spendLeased, type BucketLease } from './lease.ts';
 import { hashTag, redisKey } from './redis-keys.ts';
 import type { BucketSpec, CounterStore } from './store.ts';
 
@@ -47,14 +50,38 @@ class PreparedCall {
    * here without a round trip. Only ever refuses, never admits, so the shared limit stays exact.
    */
   blockedUntil = 0;
+  /** One lease per bucket, or null when the buckets are too tight to lease (taken one by one). */
+  readonly leases: readonly BucketLease[] | null;
+  /** Admissions per ms over the last full rate window: what a lease is sized to. */
+  private ratePerMs = 0;
+  private admitsInWindow = 0;
+  private windowStart = 0;
 
-  constructor(group: string, keys: readonly string[], pairs: readonly string[], fixed: number, give: GiveScript | null) {
+  constructor(group: string, keys: readonly string[], pairs: readonly string[], fixed: number, give: GiveScript | null, leases: BucketLease[] | null) {
     this.group = group;
     this.keys = keys;
     this.pairs = pairs;
     this.fixed = fixed;
     this.give = give;
     this.giveArgs = keys.concat(pairs);
+    this.leases = leases;
+  }
+
+  admitted(now: number): void {
+    this.admitsInWindow++;
+    if (now - this.windowStart >= LEASE_RATE_WINDOW_MS) this.closeWindow(now);
+  }
+
+  /** Admissions per ms, as last measured. */
+  rate(now: number): number {
+    if (now - this.windowStart >= LEASE_RATE_WINDOW_MS) this.closeWindow(now);
+    return this.ratePerMs;
+  }
+
+  private closeWindow(now: number): void {
+    this.ratePerMs = this.admitsInWindow / (now - this.windowStart);
+    this.admitsInWindow = 0;
+    this.windowStart = now;
   }
 }
 
@@ -67,9 +94,10 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
-/** Takes of one group gathered during a turn of the event loop. */
+/** Takes and lease requests of one group gathered during a turn of the event loop. */
 class Batch {
   readonly waiters: Waiter[] = [];
+  readonly leases: BucketLease[] = [];
 }
 
 export interface RedisStoreOptions {
@@ -85,6 +113,8 @@ export class RedisStore implements CounterStore {
   private readonly giveScripts: GiveScript[] = [];
   private readonly batches = new Map<string, Batch>();
   private flushScheduled = false;
+  /** Smoothed time from a batch's sending to its answer, ms: how early leases are renewed. */
+  private roundTripMs = 1;
   private readonly flush = (): void => this.flushAll();
 
   constructor(rules: StoreRules, options: RedisStoreOptions = {}) {
@@ -127,6 +157,16 @@ export class RedisStore implements CounterStore {
     if (call.fixed >= 0) return call.fixed;
     const sent = performance.now();
     if (call.blockedUntil > sent) return call.blockedUntil - sent;
+    const leases = call.leases;
+    if (leases !== null) {
+      if (spendLeased(leases, sent)) {
+        call.admitted(sent);
+        this.renewLeases(call, leases, sent);
+        return 0;
+      }
+      // The take goes to Redis; the next lease goes with it when this list is busy enough.
+      this.renewLeases(call, leases, sent);
+    }
     return new Promise<number>((resolve, reject) => this.enqueue({ call, sent, resolve, reject }));
   }
 
@@ -187,22 +227,53 @@ export class RedisStore implements CounterStore {
     return call;
   }
 
-  private enqueue(waiter: Waiter): void {
-    const group = waiter.call.group;
+  /**
+   * Asks, in the next batch, for the next lease of each bucket running low. A lease holds what
+   * this list admits over its lifetime less the round trip that brings it, and the next is asked
+   * for while what is left still covers two round trips.
+   */
+  private renewLeases(call: PreparedCall, leases: readonly BucketLease[], now: number): void {
+    const rate = call.rate(now);
+    const reserveMs = 2 * this.roundTripMs;
+    for (let i = 0; i < leases.length; i++) {
+      const lease = leases[i];
+      if (lease.asked > 0) continue;
+      const units = Math.floor(rate * (lease.lifetime - this.roundTripMs));
+      const want = units < lease.maxUnits ? units : lease.maxUnits;
+      if (want < MIN_LEASE_UNITS) continue;
+      const reserve = rate * reserveMs;
+      if (!lease.low(now, reserve > want / 2 ? reserve : want / 2, reserveMs > lease.lifetime / 2 ? reserveMs : lease.lifetime / 2)) continue;
+      lease.asked = want;
+      const batch = this.batchOf(call.group);
+      batch.leases.push(lease);
+      this.scheduleFlush();
+    }
+  }
+
+  private batchOf(group: string): Batch {
     let batch = this.batches.get(group);
     if (batch === undefined) {
       batch = new Batch();
       this.batches.set(group, batch);
     }
+    return batch;
+  }
+
+  private enqueue(waiter: Waiter): void {
+    const group = waiter.call.group;
+    const batch = this.batchOf(group);
     batch.waiters.push(waiter);
     if (batch.waiters.length >= MAX_BATCH) {
       this.batches.delete(group);
       this.send(batch);
-    } else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      // After the I/O already queued in this turn, so its requests join the batch.
-      setImmediate(this.flush);
-    }
+    } else this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // After the I/O already queued in this turn, so its requests join the batch.
+    setImmediate(this.flush);
   }
 
   private flushAll(): void {
@@ -213,6 +284,7 @@ export class RedisStore implements CounterStore {
 
   private send(batch: Batch): void {
     const waiters = batch.waiters;
+    const leases = batch.leases;
     const sentAt = performance.now();
     // Each distinct bucket and bucket list once (see TAKE_BATCH_LUA), then per take its list and age.
     const keyIndex = new Map<string, number>();
@@ -238,12 +310,31 @@ export class RedisStore implements CounterStore {
       }
       takeArgs.push(list, Math.round((sentAt - sent) * 1000) / 1000);
     }
+    takeArgs.push(leases.length);
+    for (let l = 0; l < leases.length; l++) {
+      const lease = leases[l];
+      let k = keyIndex.get(lease.key);
+      if (k === undefined) {
+        k = keys.push(lease.key);
+        keyIndex.set(lease.key, k);
+      }
+      takeArgs.push(k, lease.intervalArg, lease.toleranceArg, lease.asked, lease.lifetimeArg);
+    }
     const args: (string | number)[] = [keys.length, ...keys, lists.size, ...listArgs, ...takeArgs];
     this.takeBatch(args).then(
       (answers) => {
-        for (let i = 0; i < waiters.length; i++) settle(waiters[i], answers[i]);
+        const tripMs = performance.now() - sentAt;
+        this.roundTripMs += (tripMs - this.roundTripMs) / 8;
+        const takes = waiters.length;
+        for (let l = 0; l < leases.length; l++) {
+          const granted = answers[takes + 2 * l];
+          leases[l].asked = 0;
+          if (granted > 0) leases[l].grant(sentAt, answers[takes + 2 * l + 1] / 1000, granted);
+        }
+        for (let i = 0; i < takes; i++) settle(waiters[i], answers[i]);
       },
       (error: unknown) => {
+        for (let l = 0; l < leases.length; l++) leases[l].asked = 0;
         for (let i = 0; i < waiters.length; i++) waiters[i].reject(error);
       },
     );
@@ -252,6 +343,7 @@ export class RedisStore implements CounterStore {
 
 function settle(waiter: Waiter, micros: number): void {
   if (micros === 0) {
+    waiter.call.admitted(waiter.sent);
     waiter.resolve(0);
     return;
   }
@@ -267,7 +359,7 @@ function settle(waiter: Waiter, micros: number): void {
 
 function prepareCall(buckets: readonly BucketSpec[], cluster: boolean, gives: GiveScript[]): PreparedCall {
   const n = buckets.length;
-  if (n === 0) return new PreparedCall('', [], [], 0, null);
+  if (n === 0) return new PreparedCall('', [], [], 0, null, null);
   if (n > MAX_BUCKETS_PER_TAKE) {
     throw new RangeError(`one take covers at most ${MAX_BUCKETS_PER_TAKE} buckets, got ${n}`);
   }
@@ -285,9 +377,10 @@ function prepareCall(buckets: readonly BucketSpec[], cluster: boolean, gives: Gi
     pairs.push(String(bucket.interval), String(bucket.tolerance));
   }
   // A bucket at rate 0 admits nothing: answer without asking Redis.
-  if (closed) return new PreparedCall('', [], [], CLOSED_RETRY_MS, null);
+  if (closed) return new PreparedCall('', [], [], CLOSED_RETRY_MS, null, null);
+  const leases = bucketLeases(keys, buckets.map((b) => b.interval), buckets.map((b) => b.tolerance));
   // A script touches one cluster slot: on a cluster, batch by hash tag; a single Redis takes all.
-  return new PreparedCall(cluster ? tag : '', keys, pairs, -1, gives[n]);
+  return new PreparedCall(cluster ? tag : '', keys, pairs, -1, gives[n], leases);
 }
 
 function ignore(): void {}

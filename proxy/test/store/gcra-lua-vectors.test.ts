@@ -63,6 +63,37 @@ describe('GCRA vectors, Lua on a real redis-server', () => {
     });
   }
 
+  // Leases ride after the takes: per lease key index, interval, tolerance, units wanted, lifetime.
+  // 1000/s with burst 10: interval 1 ms, tolerance 10 ms.
+  const leaseArgs = (key: number, want: number, lifetimeMs: number) => [key, '1', '10', want, String(lifetimeMs)];
+
+  it('leases an idle bucket: the units asked for, the first placed a lifetime ahead', async () => {
+    const key = `sluice:{lease-idle-${process.pid}}`;
+    const answers = await redis.eval(TAKE_BATCH_LUA, 1, key, 0, 0, 1, ...leaseArgs(1, 5, 3));
+    assert.deepEqual(answers, [5, 3000]);
+    // TAT = now + 3 + 5 × 1 ms: the key lives until then.
+    const ttl = await redis.pttl(key);
+    assert.ok(ttl > 0 && ttl <= 8, `pttl ${ttl}`);
+  });
+
+  it('grants only the units that all conform now, after the takes of the same batch', async () => {
+    const key = `sluice:{lease-busy-${process.pid}}`;
+    // Four takes first (TAT now + 4), then a lease of 10: its first slot at now + 4 (past the
+    // 3 ms lifetime already), and only 7 more fit the 10 ms tolerance.
+    const answers = await redis.eval(TAKE_BATCH_LUA, 1, key, 1, 1, 1, '1', '10', 4, 1, '0', 1, '0', 1, '0', 1, '0', 1, ...leaseArgs(1, 10, 3));
+    assert.deepEqual(answers, [0, 0, 0, 0, 7, 4000]);
+  });
+
+  it('grants nothing from a full bucket, and leaves it as it was', async () => {
+    const key = `sluice:{lease-full-${process.pid}}`;
+    const takes = Array.from({ length: 12 }, () => [1, '0']).flat();
+    const answers = (await redis.eval(TAKE_BATCH_LUA, 1, key, 1, 1, 1, '1', '10', 12, ...takes, 1, ...leaseArgs(1, 5, 3))) as number[];
+    // Burst 10: eleven at once, the twelfth waits a ms; the lease gets nothing.
+    assert.deepEqual(answers.slice(0, 11), new Array(11).fill(0));
+    assert.ok(answers[11] > 0);
+    assert.deepEqual(answers.slice(12), [0, 0]);
+  });
+
   it('leaves no key behind once every TAT has passed', async () => {
     const key = `sluice:{vector-expiry-${process.pid}}`;
     const spec = bucketSpec(key, 1000, 0);

@@ -163,6 +163,54 @@ describe('RedisStore on one Redis', () => {
     assert.throws(() => a.take([bucket(10), bucket(10)]), /share a hash tag/);
   });
 
+  // Leases (store/lease.ts): a bucket this busy is spent locally from reserved slots.
+  it('two stores busy on one bucket below its rate: no refusal, most takes answered locally from leases', async () => {
+    const key = `acct:leased-${process.pid}`;
+    // 1 000 000/s: more than two tight take loops manage, so nothing should ever be refused.
+    const specA = [bucket(1_000_000, 100_000, key)];
+    const specB = [bucket(1_000_000, 100_000, key)];
+    const callsBefore = await scriptCalls(raw);
+    const run = await saturate([a, b], (store) => (store === a ? specA : specB), 1000);
+    const calls = (await scriptCalls(raw)) - callsBefore;
+    assert.equal(run.failures, 0);
+    assert.equal(run.admitted, run.takes, `${run.takes - run.admitted} of ${run.takes} refused below the rate`);
+    assert.ok(run.admittedAtOnce > run.admitted / 2, `${run.admittedAtOnce} of ${run.admitted} admissions decided locally`);
+    assert.ok(calls < run.takes / 10, `${calls} script calls for ${run.takes} takes`);
+  });
+
+  it('two stores saturating one 20000/s bucket, leases in play: the rate within 3%, never over the bound', async () => {
+    const key = `acct:leased-saturated-${process.pid}`;
+    const specA = [bucket(20_000, 2000, key)];
+    const specB = [bucket(20_000, 2000, key)];
+    const run = await saturate([a, b], (store) => (store === a ? specA : specB), 2000);
+    const expected = expectedAdmitted(20_000, 2000, run.elapsedMs);
+    assert.equal(run.failures, 0);
+    assert.ok(run.takes > run.admitted, `the run saturated (${run.takes} takes, ${run.admitted} admitted)`);
+    assert.ok(run.admitted <= expected, `admitted ${run.admitted}, bound ${expected.toFixed(0)}`);
+    // Units a lease could not spend before their slot passed are lost: a few, not a share.
+    assert.ok(run.admitted >= expected * 0.97, `admitted ${run.admitted}, expected ≈ ${expected.toFixed(0)}`);
+  });
+
+  it('takes stay exact while a lease is held: a lease and its lifetime come out of the burst', async () => {
+    // 1000/s, burst 400: a 10 ms lifetime, so a lease holds its units plus 10 units' time.
+    const spec = [bucket(1000, 400)];
+    // Busy enough to be leased: takes in bunches until one is answered at once.
+    let local = false;
+    for (let round = 0; round < 40 && !local; round++) {
+      const answers = await Promise.all(Array.from({ length: 8 }, () => a.take(spec)));
+      assert.deepEqual(answers, new Array(8).fill(0));
+      const next = a.take(spec);
+      local = typeof next === 'number';
+      assert.equal(await next, 0);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    assert.ok(local, 'a lease was granted');
+    // Whatever the lease holds, a burst from another sidecar never finds more room than the bucket.
+    const burst = await Promise.all(Array.from({ length: 450 }, () => b.take(spec)));
+    const admitted = burst.filter((x) => x === 0).length;
+    assert.ok(admitted < 401, `${admitted} of a 450 bunch admitted`);
+  });
+
   it('fails fast while Redis is paused: a bounded command timeout', async () => {
     const quick = new RedisStore(rules(redis.url), { commandTimeoutMs: 50 });
     try {

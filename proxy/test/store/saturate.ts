@@ -3,6 +3,8 @@ import type { BucketSpec, CounterStore } from '../../src/store/store.ts';
 
 export interface SaturationResult {
   admitted: number;
+  /** Admitted without a promise: decided by the store at once (a lease spent locally, say). */
+  admittedAtOnce: number;
   takes: number;
   /** Takes that answered something other than a number >= 0 or threw. */
   failures: number;
@@ -23,7 +25,7 @@ export async function saturate(
   durationMs: number,
   options: { loops?: number; onTake?: (store: CounterStore, answer: number) => void } = {},
 ): Promise<SaturationResult> {
-  const result: SaturationResult = { admitted: 0, takes: 0, failures: 0, elapsedMs: 0 };
+  const result: SaturationResult = { admitted: 0, admittedAtOnce: 0, takes: 0, failures: 0, elapsedMs: 0 };
   const started = performance.now();
   const end = started + durationMs;
   const loop = async (store: CounterStore) => {
@@ -35,8 +37,10 @@ export async function saturate(
         if (typeof pending === 'number') await new Promise(setImmediate);
         const answer = await pending;
         result.takes++;
-        if (answer === 0) result.admitted++;
-        else if (!(answer > 0)) result.failures++;
+        if (answer === 0) {
+          result.admitted++;
+          if (typeof pending === 'number') result.admittedAtOnce++;
+        } else if (!(answer > 0)) result.failures++;
         options.onTake?.(store, answer);
       } catch {
         result.failures++;
