@@ -77,7 +77,8 @@ for t = 1, takes do
   end
 end
 -- Leases (store/lease.ts), after the takes: the number of leases, then per lease its key index,
--- interval, tolerance, units wanted and lifetime (ms). Grants the units that all conform now,
+-- interval, tolerance (the share of the bucket's that leases may hold), units wanted and
+-- lifetime (ms). Grants the units that all conform now to that tolerance,
 -- the first placed at least \`lifetime\` ahead of now, so each stays spendable until its slot;
 -- answers per lease the units granted and the first slot's lead over now in µs (rounded down).
 local leases = tonumber(ARGV[a] or '0') or 0

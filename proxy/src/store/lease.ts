@@ -10,10 +10,13 @@
 // only before its slot passes (the local copy of the slot times errs early: see grant). So every
 // admission, leased or not, still has its own slot within [arrival, arrival + tolerance], and the
 // fleet-wide bound holds exactly. What a lease costs: while held, its units and its lifetime are
-// taken out of the tolerance other sidecars see (bounded by LEASE_TOLERANCE_SHARE), and a unit
-// left unspent when its slot passes is lost (leases are sized to what this sidecar spends).
+// taken out of the tolerance other callers see, and a unit left unspent when its slot passes is
+// lost (leases are sized to what this sidecar spends). Redis grants leases only within the first
+// LEASE_TOLERANCE_SHARE of the tolerance, whatever the number of sidecars: the rest of the burst
+// is always there for bunches of takes, and a bucket that busy (a saturated quota) is taken one
+// take at a time, exactly as without leases.
 
-/** At most this share of a bucket's tolerance is held ahead by one sidecar's lease. */
+/** Leases, of every sidecar together, hold at most this share of a bucket's tolerance ahead. */
 export const LEASE_TOLERANCE_SHARE = 0.25;
 
 /** Longest a lease's units stay spendable, ms: a lease covers about this much of a sidecar's takes. */
@@ -31,7 +34,7 @@ export const LEASE_RATE_WINDOW_MS = 50;
 /** Units of one bucket reserved in Redis and spent locally; one per bucket of a prepared call. */
 export class BucketLease {
   readonly key: string;
-  /** Interval and tolerance as the script takes them. */
+  /** Interval and the leases' share of the tolerance, as the script takes them. */
   readonly intervalArg: string;
   readonly toleranceArg: string;
   readonly interval: number;
@@ -54,10 +57,11 @@ export class BucketLease {
     this.key = key;
     this.interval = interval;
     this.intervalArg = String(interval);
-    this.toleranceArg = String(tolerance);
+    const share = tolerance * LEASE_TOLERANCE_SHARE;
+    this.toleranceArg = String(share);
     this.lifetime = lifetime;
     this.lifetimeArg = String(lifetime);
-    this.maxUnits = Math.floor((tolerance * LEASE_TOLERANCE_SHARE - lifetime) / interval);
+    this.maxUnits = Math.floor((share - lifetime) / interval);
   }
 
   /** True when a unit may be spent at `now`; units whose slot has passed are dropped first. */
