@@ -229,8 +229,8 @@ export class RedisStore implements CounterStore {
 
   /**
    * Asks, in the next batch, for the next lease of each bucket running low. A lease holds what
-   * this list admits over its lifetime less the round trip that brings it, and the next is asked
-   * for while what is left still covers two round trips.
+   * this list admits over its lifetime, and the next is asked for while what is left still covers
+   * two round trips: the takes stay local through a slow answer.
    */
   private renewLeases(call: PreparedCall, leases: readonly BucketLease[], now: number): void {
     const rate = call.rate(now);
@@ -238,7 +238,7 @@ export class RedisStore implements CounterStore {
     for (let i = 0; i < leases.length; i++) {
       const lease = leases[i];
       if (lease.asked > 0) continue;
-      const units = Math.floor(rate * (lease.lifetime - this.roundTripMs));
+      const units = Math.floor(rate * lease.lifetime);
       const want = units < lease.maxUnits ? units : lease.maxUnits;
       if (want < MIN_LEASE_UNITS) continue;
       const reserve = rate * reserveMs;
