@@ -156,17 +156,16 @@ export class RedisStore implements CounterStore {
     const call = this.prepare(buckets);
     if (call.fixed >= 0) return call.fixed;
     const sent = performance.now();
-    if (call.blockedUntil > sent) return call.blockedUntil - sent;
     const leases = call.leases;
-    if (leases !== null) {
-      if (spendLeased(leases, sent)) {
-        call.admitted(sent);
-        this.renewLeases(call, leases, sent);
-        return 0;
-      }
-      // The take goes to Redis; the next lease goes with it when this list is busy enough.
+    // A leased unit admits even while Redis refuses takes one by one: its slot is already ours.
+    if (leases !== null && spendLeased(leases, sent)) {
+      call.admitted(sent);
       this.renewLeases(call, leases, sent);
+      return 0;
     }
+    if (call.blockedUntil > sent) return call.blockedUntil - sent;
+    // The take goes to Redis; the next lease goes with it when this list is busy enough.
+    if (leases !== null) this.renewLeases(call, leases, sent);
     return new Promise<number>((resolve, reject) => this.enqueue({ call, sent, resolve, reject }));
   }
 
