@@ -81,6 +81,21 @@ export class BucketLease {
   }
 
   /**
+   * Units to ask for now, or 0: a lease holds what `ratePerMs` admits over its lifetime, and the
+   * next is asked for while what is left still covers two round trips, so takes stay local
+   * through a slow answer.
+   */
+  due(now: number, ratePerMs: number, roundTripMs: number): number {
+    if (this.asked > 0) return 0;
+    const units = Math.floor(ratePerMs * this.lifetime);
+    const want = units < this.maxUnits ? units : this.maxUnits;
+    if (want < MIN_LEASE_UNITS) return 0;
+    const reserveMs = 2 * roundTripMs;
+    const reserve = ratePerMs * reserveMs;
+    return this.low(now, reserve > want / 2 ? reserve : want / 2, reserveMs > this.lifetime / 2 ? reserveMs : this.lifetime / 2) ? want : 0;
+  }
+
+  /**
    * Whether to ask for the next lease now: fewer than `units` left, or the last of them passing
    * within `ms` (what the takes of a round trip to Redis would need, with room to spare).
    */

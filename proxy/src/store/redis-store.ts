@@ -13,7 +13,7 @@ import type { StoreRules } from '../rules/types.ts';
 import { coversAllSlots } from './cluster-coverage.ts';
 import { GIVE_LUA, TAKE_BATCH_LUA } from './gcra-lua.ts';
 import { createRedisClient, type RedisClient } from './redis-client.ts';
-import { bucketLeases, LEASE_RATE_WINDOW_MS, MIN_LEASE_UNITS, spendLeased, type BucketLease } from './lease.ts';
+import { bucketLeases, LEASE_RATE_WINDOW_MS, spendLeased, type BucketLease } from './lease.ts';
 import { hashTag, redisKey } from './redis-keys.ts';
 import type { BucketSpec, CounterStore } from './store.ts';
 
@@ -226,25 +226,15 @@ export class RedisStore implements CounterStore {
     return call;
   }
 
-  /**
-   * Asks, in the next batch, for the next lease of each bucket running low. A lease holds what
-   * this list admits over its lifetime, and the next is asked for while what is left still covers
-   * two round trips: the takes stay local through a slow answer.
-   */
+  /** Asks, in the next batch, for the next lease of each bucket running low (BucketLease.due). */
   private renewLeases(call: PreparedCall, leases: readonly BucketLease[], now: number): void {
     const rate = call.rate(now);
-    const reserveMs = 2 * this.roundTripMs;
     for (let i = 0; i < leases.length; i++) {
       const lease = leases[i];
-      if (lease.asked > 0) continue;
-      const units = Math.floor(rate * lease.lifetime);
-      const want = units < lease.maxUnits ? units : lease.maxUnits;
-      if (want < MIN_LEASE_UNITS) continue;
-      const reserve = rate * reserveMs;
-      if (!lease.low(now, reserve > want / 2 ? reserve : want / 2, reserveMs > lease.lifetime / 2 ? reserveMs : lease.lifetime / 2)) continue;
+      const want = lease.due(now, rate, this.roundTripMs);
+      if (want === 0) continue;
       lease.asked = want;
-      const batch = this.batchOf(call.group);
-      batch.leases.push(lease);
+      this.batchOf(call.group).leases.push(lease);
       this.scheduleFlush();
     }
   }
