@@ -18,6 +18,7 @@ import {
 import { commandCounts, commandDelta, splitCalls } from './redis.ts';
 import { options, type Options } from './options.ts';
 import { LoadGenerator, requestHeaders } from './load-generator.ts';
+import { primeCompileCache, shareCompileCache } from './compile-cache.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
@@ -105,6 +106,8 @@ function conditions(opts: Options, bodyBytes: number): Record<string, unknown> {
     warmup_s: opts.warmupS,
     rounds: opts.rounds,
     node_flags: opts.nodeFlags.join(' '),
+    compile_cache: 'one NODE_COMPILE_CACHE for every Node process, primed before the first start',
+    malloc_arena_max: process.env.MALLOC_ARENA_MAX ?? 'unset',
     load_generator: `autocannon ${autocannonVersion}, one process, pipelining 1, 1000 member ids`,
     upstream_body_bytes: bodyBytes,
     clk_tck: CLK_TCK,
@@ -205,6 +208,10 @@ async function main(): Promise<void> {
   installCleanup();
   const opts = options();
   const tmpDir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  shareCompileCache(tmpDir);
+  // As the image runs them (Dockerfile): V8's compiler threads share two malloc arenas.
+  process.env.MALLOC_ARENA_MAX ??= '2';
+  primeCompileCache(root);
   const upstream = spawnChild('upstream', process.execPath, [...opts.nodeFlags, join(benchDir, 'upstream.ts')], { logDir: tmpDir, ownChild: true });
   const upstreamReady = await readyLine(upstream, 10_000);
   const ctx: BenchContext = {

@@ -1,4 +1,5 @@
 // `sluice start`: runs the sidecar until SIGTERM/SIGINT, then drains (in-flight requests finish).
+import { flushCompileCache } from 'node:module';
 import { ACCESS_LOG_SAMPLE_ENV, parseAccessLogSample } from '../access-log.ts';
 import { createLogger } from '../log.ts';
 import { RulesRefusedError, Sidecar } from '../sidecar.ts';
@@ -32,6 +33,8 @@ export async function startCommand(args: readonly string[]): Promise<number> {
     }
     throw error;
   }
+  // Written now, not at exit: a sidecar that is killed still leaves its restart a warm cache.
+  flushCompileCache();
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', stop);

@@ -7,6 +7,7 @@
 // costs ~0.3 s and would gain nothing. A child that fails is not trusted with the answer either
 // way: the rules are then loaded in process.
 import { fork } from 'node:child_process';
+import { getCompileCacheDir } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { loadRules } from './load.ts';
 import { readSources } from './sources.ts';
@@ -29,7 +30,10 @@ export async function loadRulesBounded(target: string, isolateAboveBytes = ISOLA
 function loadInChild(target: string): Promise<LoadResult | null> {
   return new Promise((resolve) => {
     let settled = false;
-    const child = fork(childModule, [target], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // The child shares the sidecar's compile cache, so it starts without type-stripping its modules.
+    const cacheDir = getCompileCacheDir();
+    const env = cacheDir === undefined ? process.env : { ...process.env, NODE_COMPILE_CACHE: cacheDir };
+    const child = fork(childModule, [target], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env });
     const finish = (result: LoadResult | null): void => {
       if (settled) return;
       settled = true;
