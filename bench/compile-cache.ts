@@ -23,13 +23,14 @@ export function shareCompileCache(tmpDir: string): string {
 }
 
 /**
- * Loads every entry once in a throwaway process and writes the cache. The peers start listening
- * when loaded, so the process exits as soon as the cache is flushed.
+ * Loads every entry once in a throwaway process and writes the cache. It runs with the proxies'
+ * V8 flags: the cache is kept per set of flags, and another set would miss. The peers start
+ * listening when loaded, so the process exits as soon as the cache is flushed.
  */
-export function primeCompileCache(root: string): void {
+export function primeCompileCache(root: string, nodeFlags: readonly string[]): void {
   const script = `import { flushCompileCache } from 'node:module';
 for (const file of ${JSON.stringify(ENTRIES.map((e) => join(root, e)))}) await import(file);
 flushCompileCache();
 process.exit(0);`;
-  execFileSync(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 });
+  execFileSync(process.execPath, [...nodeFlags, '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 });
 }

@@ -211,7 +211,7 @@ async function main(): Promise<void> {
   shareCompileCache(tmpDir);
   // As the image runs them (Dockerfile): V8's compiler threads share two malloc arenas.
   process.env.MALLOC_ARENA_MAX ??= '2';
-  primeCompileCache(root);
+  primeCompileCache(root, opts.nodeFlags);
   const upstream = spawnChild('upstream', process.execPath, [...opts.nodeFlags, join(benchDir, 'upstream.ts')], { logDir: tmpDir, ownChild: true });
   const upstreamReady = await readyLine(upstream, 10_000);
   const ctx: BenchContext = {
