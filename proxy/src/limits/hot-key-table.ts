@@ -58,7 +58,7 @@ class Columns {
     this.max = max;
   }
 
-  /** A number for a new entry: a freed one, else the next, growing the arrays (at most to `max`). */
+  /** A number for a new entry: a freed one, else the next, growing the arrays. */
   claim(): number {
     const n = this.free;
     if (n !== NONE) {
@@ -85,7 +85,10 @@ class Columns {
   }
 
   private grow(): void {
-    const size = Math.min(this.max, Math.max(INITIAL_CAPACITY, this.tats.length * 2));
+    // Up to `max`; past it only when an eviction found nothing to drop (the table then holds a
+    // few more than `track` for a moment, as it always could), never by writing out of bounds.
+    const length = this.tats.length;
+    const size = length < this.max ? Math.min(this.max, Math.max(INITIAL_CAPACITY, length * 2)) : length * 2;
     const widen = <T extends Float64Array | Int32Array | Uint8Array>(old: T, made: T): T => {
       made.set(old);
       return made;
