@@ -92,7 +92,7 @@ export class BucketLease {
     if (want < MIN_LEASE_UNITS) return 0;
     const reserveMs = 2 * roundTripMs;
     const reserve = ratePerMs * reserveMs;
-    return this.low(now, reserve > want / 2 ? reserve : want / 2, reserveMs > this.lifetime / 2 ? reserveMs : this.lifetime / 2) ? want : 0;
+    return this.low(now, Math.max(reserve, want / 2), Math.max(reserveMs, this.lifetime / 2)) ? want : 0;
   }
 
   /**
@@ -131,16 +131,23 @@ export class BucketLease {
   }
 }
 
-/** A lease per bucket, or null when some bucket's tolerance is too small to hold one. */
-export function bucketLeases(keys: readonly string[], intervals: readonly number[], tolerances: readonly number[]): BucketLease[] | null {
+/** What a lease needs of a bucket's GCRA spec, ms. */
+export interface LeasedSpec {
+  readonly interval: number;
+  readonly tolerance: number;
+}
+
+/** A lease per bucket (`keys[i]` in Redis), or null when some bucket's tolerance is too small to hold one. */
+export function bucketLeases(keys: readonly string[], specs: readonly LeasedSpec[]): BucketLease[] | null {
   const leases: BucketLease[] = [];
   for (let i = 0; i < keys.length; i++) {
     // Most of the budget goes to the lifetime: units that outlive the renewal's round trip keep
     // takes local; the units themselves are few (what one lifetime spends).
-    const budget = tolerances[i] * LEASE_TOLERANCE_SHARE;
+    const { interval, tolerance } = specs[i];
+    const budget = tolerance * LEASE_TOLERANCE_SHARE;
     const lifetime = Math.min(LEASE_LIFETIME_MS, budget * 0.9);
     if (!(lifetime >= MIN_LIFETIME_MS)) return null;
-    const lease = new BucketLease(keys[i], intervals[i], tolerances[i], lifetime);
+    const lease = new BucketLease(keys[i], interval, tolerance, lifetime);
     if (lease.maxUnits < MIN_LEASE_UNITS) return null;
     leases.push(lease);
   }

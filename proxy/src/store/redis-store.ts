@@ -367,7 +367,7 @@ function prepareCall(buckets: readonly BucketSpec[], cluster: boolean, gives: Gi
   }
   // A bucket at rate 0 admits nothing: answer without asking Redis.
   if (closed) return new PreparedCall('', [], [], CLOSED_RETRY_MS, null, null);
-  const leases = bucketLeases(keys, buckets.map((b) => b.interval), buckets.map((b) => b.tolerance));
+  const leases = bucketLeases(keys, buckets);
   // A script touches one cluster slot: on a cluster, batch by hash tag; a single Redis takes all.
   return new PreparedCall(cluster ? tag : '', keys, pairs, -1, gives[n], leases);
 }

@@ -7,7 +7,7 @@ import { BucketLease, bucketLeases, LEASE_LIFETIME_MS, LEASE_TOLERANCE_SHARE, MI
 
 /** 1000/s (1 ms interval) with 400 ms tolerance: a 10 ms lifetime and room for 90 units. */
 function lease(): BucketLease {
-  const leases = bucketLeases(['k'], [1], [400]);
+  const leases = bucketLeases(['k'], [{ interval: 1, tolerance: 400 }]);
   assert.ok(leases !== null);
   return leases[0];
 }
@@ -31,11 +31,11 @@ describe('BucketLease', () => {
 
   it('refuses to lease a bucket too tight to hold a lease', () => {
     // Burst 0: no tolerance at all.
-    assert.equal(bucketLeases(['k'], [1], [0]), null);
+    assert.equal(bucketLeases(['k'], [{ interval: 1, tolerance: 0 }]), null);
     // Room for fewer than MIN_LEASE_UNITS units.
-    assert.equal(bucketLeases(['k'], [10], [10 * MIN_LEASE_UNITS]), null);
+    assert.equal(bucketLeases(['k'], [{ interval: 10, tolerance: 10 * MIN_LEASE_UNITS }]), null);
     // One tight bucket makes the whole list unleasable: spent all or none.
-    assert.equal(bucketLeases(['a', 'b'], [1, 1], [400, 0]), null);
+    assert.equal(bucketLeases(['a', 'b'], [{ interval: 1, tolerance: 400 }, { interval: 1, tolerance: 0 }]), null);
   });
 
   it('holds nothing until granted', () => {
@@ -79,7 +79,7 @@ describe('BucketLease', () => {
   });
 
   it('spends a list all or none', () => {
-    const [a, b] = bucketLeases(['a', 'b'], [1, 1], [400, 400]) ?? [];
+    const [a, b] = bucketLeases(['a', 'b'], [{ interval: 1, tolerance: 400 }, { interval: 1, tolerance: 400 }]) ?? [];
     a.grant(0, 10, 2);
     b.grant(0, 10, 1);
     assert.equal(spendLeased([a, b], 0), true);
