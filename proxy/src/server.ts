@@ -149,7 +149,7 @@ export class SidecarServer {
       const durations = account?.klass?.upstreamDuration ?? policy.classMetrics.get(ctx.className)?.upstreamDuration;
       durations?.get(ctx.cluster)?.observe(outcome.upstreamMs / 1000);
     }
-    if (account !== null) policy.requests.inc(ctx.accountId, ctx.className, ctx.cluster, outcome.status, account.requestChildren);
+    if (account !== null) policy.requests.inc(ctx.accountId, ctx.className, ctx.cluster, outcome.status, account);
     else policy.requests.inc(ctx.accountId, ctx.className, ctx.cluster, outcome.status);
     this.accessLog.forwarded(ctx, outcome);
   }

@@ -32,6 +32,8 @@ export interface LedgerDelta {
  * 2 KiB HyperLogLog exists only past 100 identities: with 10 000 accounts it was 20 MiB of heap.
  */
 export class DayRecord {
+  /** The UTC day number (dayNumber) this record is of. */
+  readonly day: number;
   requests = 0;
   offScenario = 0;
   peak = 0;
@@ -44,6 +46,10 @@ export class DayRecord {
   readonly identities = new NameCounts(MAX_NAMES);
   /** Made when an identity finds `identities` full: from then on it counts them (estimate). */
   hll: HyperLogLog | null = null;
+
+  constructor(day: number) {
+    this.day = day;
+  }
 
   /** Adds a batch; `seconds` must already be those of this day. */
   add(delta: LedgerDelta, seconds: readonly (readonly [number, number])[]): void {

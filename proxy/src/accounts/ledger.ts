@@ -35,20 +35,46 @@ class Cursor {
   }
 }
 
+/**
+ * One account's kept days. A short list, not a Map: a fresh account has one day, and with
+ * 10 000 accounts a Map each was ~4 MiB of heap.
+ */
 class AccountDays {
-  readonly days = new Map<number, DayRecord>();
+  /** Oldest first; starts as a one-element array (a push onto an empty one reserves 17 slots). */
+  private records: DayRecord[] | null = null;
   /** The fleet's distinct identities on `fleetDay`, as the sink last answered. */
   fleetIdentities = 0;
   fleetDay = -1;
 
+  get size(): number {
+    return this.records === null ? 0 : this.records.length;
+  }
+
+  /** The record of `day`, if kept. */
+  get(day: number): DayRecord | undefined {
+    const records = this.records;
+    if (records === null) return undefined;
+    for (let i = records.length - 1; i >= 0; i--) if (records[i].day === day) return records[i];
+    return undefined;
+  }
+
+  /** The record of `day`, made when missing (and days past the retention dropped). */
   day(day: number): DayRecord {
-    let record = this.days.get(day);
+    let record = this.get(day);
     if (record === undefined) {
-      record = new DayRecord();
-      this.days.set(day, record);
-      for (const d of this.days.keys()) if (d <= day - MEMORY_DAYS) this.days.delete(d);
+      record = new DayRecord(day);
+      if (this.records === null) this.records = [record];
+      else this.records.push(record);
+      this.prune(day);
     }
     return record;
+  }
+
+  /** Drops the days past the in-process retention, seen from `today`. */
+  prune(today: number): void {
+    if (this.records === null) return;
+    const kept = this.records.filter((r) => r.day > today - MEMORY_DAYS);
+    if (kept.length !== this.records.length) this.records = kept;
   }
 }
 
@@ -128,7 +154,7 @@ export class Ledger {
     const today = dayNumber(this.usage.clock.now() + this.usage.wallOffsetMs);
     const records: [number, DayRecord][] = [];
     for (let d = today - Math.max(1, days) + 1; d <= today; d++) {
-      const r = account?.days.get(d);
+      const r = account?.get(d);
       if (r !== undefined) records.push([d, r]);
     }
     return summarizeDays(records, days);
@@ -223,8 +249,8 @@ export class Ledger {
   private prune(today: number): void {
     for (const table of [this.registered, this.unregistered]) {
       for (const [id, account] of table) {
-        for (const d of account.days.keys()) if (d <= today - MEMORY_DAYS) account.days.delete(d);
-        if (account.days.size === 0) table.delete(id);
+        account.prune(today);
+        if (account.size === 0) table.delete(id);
       }
     }
   }
@@ -238,7 +264,7 @@ export class Ledger {
     const today = dayNumber(this.usage.clock.now() + this.usage.wallOffsetMs);
     for (const usage of this.usage.all()) {
       const days = this.registered.get(usage.id);
-      const local = days?.days.get(today)?.identityCount() ?? 0;
+      const local = days?.get(today)?.identityCount() ?? 0;
       const fleet = days !== undefined && days.fleetDay === today ? days.fleetIdentities : 0;
       emit(Math.max(local, fleet), usage.id);
     }

@@ -74,7 +74,9 @@ export class AccountUsage {
   offScenario: number;
   /** Clock ms of the last request, or -1. */
   lastSeen: number;
-  private readonly ring = new Float64Array(RING_SECONDS);
+  // A plain array of small integers: a Float64Array was ~0.5 KiB of heap per account (the view,
+  // its ArrayBuffer and a backing store) for 64 bytes of counts.
+  private readonly ring: number[] = new Array<number>(RING_SECONDS).fill(0);
   private second = Number.NEGATIVE_INFINITY;
   /** Made on the first refusal: most accounts have none (an empty Map is ~0.2 KiB × 10 000 accounts). */
   private rejections: Map<string, number> | null = null;

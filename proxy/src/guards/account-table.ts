@@ -8,20 +8,23 @@ import type { LimitInfo, Reason } from '../reasons.ts';
 import type { Rate, Rules } from '../rules/types.ts';
 import type { StateRegistry } from '../state-registry.ts';
 import type { ClassTable, CompiledClass } from '../compiled-class.ts';
-import type { VerifiedKey } from './caller.ts';
+import { KeyHashes } from './key-hashes.ts';
+import type { RequestChild, RequestChildren } from '../request-counters.ts';
 import { bucketSpec, type BucketSpec } from '../store/store.ts';
 import type { CompiledAccountRef, RequestContext } from './guard.ts';
 import { compileRoutes, type RouteMatcher } from './route-matcher.ts';
 
 type AccountCounter = CounterSeries;
 
-export class CompiledAccount implements CompiledAccountRef {
+export class CompiledAccount implements CompiledAccountRef, RequestChildren {
   readonly id: string;
   readonly className: string;
-  /** SHA-256 of the account's key, 32 bytes; null when none is registered. */
-  readonly keyHash: Buffer | null;
-  /** The last key presented that hashed to keyHash (see keyMatches in caller.ts); null until one did. */
-  verifiedKey: VerifiedKey | null = null;
+  /** A key is registered (key_sha256). */
+  readonly hasKey: boolean;
+  /** The last key presented that hashed right (see keyMatches in caller.ts); null until one did. */
+  verifiedKey: string | null = null;
+  /** verifiedKey's length in bytes. */
+  verifiedKeyLength = 0;
   /** The quota bucket as the one-element list store.take wants, or null without a quota. */
   readonly quota: readonly BucketSpec[] | null;
   readonly quotaLimit: LimitInfo | null;
@@ -31,12 +34,13 @@ export class CompiledAccount implements CompiledAccountRef {
   /** The account's class compiled once for this policy (see compiled-class.ts); null when none was given. */
   readonly klass: CompiledClass | null;
   /**
-   * sluice_requests_total children of this account, by cluster then status code, kept by the
-   * policy's RequestCounters: reached from ctx.account, counting an answer skips the lookup by
-   * account id.
+   * sluice_requests_total children of this account, kept by the policy's RequestCounters: reached
+   * from ctx.account, counting an answer skips the lookup by account id.
    */
-  readonly requestChildren = new Map<string, Map<number, CounterSeries>>();
+  requestChildren: RequestChild | null = null;
   private readonly metrics: Metrics;
+  private readonly keyHashes: KeyHashes | null;
+  private readonly keyOffset: number;
   // Made on the first refusal of the account: most accounts never have one, and with 10 000
   // accounts two empty Maps each were ~4 MiB of heap.
   private rejections: Map<Reason, AccountCounter> | null = null;
@@ -46,7 +50,8 @@ export class CompiledAccount implements CompiledAccountRef {
   constructor(init: {
     id: string;
     className: string;
-    keyHash: Buffer | null;
+    /** The load's key hashes and this account's offset among them; null when it has no key. */
+    keyHash: { readonly hashes: KeyHashes; readonly offset: number } | null;
     quota: readonly BucketSpec[] | null;
     quotaLimit: LimitInfo | null;
     routes: RouteMatcher | null;
@@ -56,7 +61,9 @@ export class CompiledAccount implements CompiledAccountRef {
   }) {
     this.id = init.id;
     this.className = init.className;
-    this.keyHash = init.keyHash;
+    this.hasKey = init.keyHash !== null;
+    this.keyHashes = init.keyHash?.hashes ?? null;
+    this.keyOffset = init.keyHash?.offset ?? 0;
     this.quota = init.quota;
     this.quotaLimit = init.quotaLimit;
     this.routes = init.routes;
@@ -67,6 +74,11 @@ export class CompiledAccount implements CompiledAccountRef {
 
   // Metric children are resolved on the first event of each kind and kept: with thousands of
   // accounts, making every account × reason series up front would export mostly zeros.
+
+  /** Whether `digest` is the SHA-256 registered as the account's key (constant time). */
+  keyHashIs(digest: Buffer): boolean {
+    return this.keyHashes !== null && this.keyHashes.equals(this.keyOffset, digest);
+  }
 
   /** sluice_rejections_total and the usage profile. */
   countRejection(reason: Reason): void {
@@ -129,6 +141,7 @@ export function buildAccountTable(rules: Rules, deps: AccountTableDeps): Account
   // ~10 MiB of heap for copies of a handful.
   const matchers = new Map<string, RouteMatcher>();
   const limits = new Map<string, LimitInfo>();
+  const keyHashes = new KeyHashes(callers.accounts.reduce((n, a) => n + (a.keySha256 === null ? 0 : 1), 0));
   for (const a of callers.accounts) {
     let routes: RouteMatcher | null = null;
     if (a.routes !== null) {
@@ -148,7 +161,7 @@ export function buildAccountTable(rules: Rules, deps: AccountTableDeps): Account
       new CompiledAccount({
         id: a.id,
         className: a.class,
-        keyHash: a.keySha256 === null ? null : keyHashBytes(a.keySha256, a.id),
+        keyHash: a.keySha256 === null ? null : { hashes: keyHashes, offset: keyHashes.add(a.keySha256, a.id) },
         quota: a.quota === null ? null : quotaBucket(deps.registry, a.id, a.quota, a.burst),
         quotaLimit,
         routes,
@@ -194,14 +207,6 @@ export function limitInfo(policy: string, rate: Rate): LimitInfo {
     quota: perMinute ? Math.round(rate.perSecond * 60) : Math.round(rate.perSecond * 1000) / 1000,
     windowSeconds: perMinute ? 60 : 1,
   });
-}
-
-function keyHashBytes(hex: string, id: string): Buffer {
-  const bytes = Buffer.from(hex, 'hex');
-  if (bytes.length !== 32 || bytes.toString('hex') !== hex.toLowerCase()) {
-    throw new Error(`account '${id}': key_sha256 must be 64 hex digits`);
-  }
-  return bytes;
 }
 
 /** The compiled account the caller guard identified, or null before identification. */

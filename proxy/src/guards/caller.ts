@@ -91,48 +91,44 @@ class CallerGuard implements Guard {
  * Whether `key` hashes to the account's key_sha256. The key that last did is kept and compared
  * first: SHA-256 through node:crypto was ~1.9 µs a request, the largest cost of key auth in a
  * profile, and a constant-time compare of the same bytes ~0.2 µs. A key equal to one that hashed
- * right hashes right, so no answer changes; every comparison stays constant-time. The presented
- * key is written into a scratch buffer of its length, shared by all accounts (the check is
- * synchronous), so the usual request allocates nothing.
+ * right hashes right, so no answer changes; every comparison stays constant-time. Both keys are
+ * written into scratch buffers of the verified key's length, shared by all accounts (the check is
+ * synchronous), so the usual request allocates nothing and an account holds its verified key as
+ * a string: a Buffer per account was ~0.5 KiB of heap (object, ArrayBuffer, backing store).
  */
 function keyMatches(account: CompiledAccount, key: string | string[] | undefined): boolean {
-  const expected = account.keyHash;
-  if (expected === null || typeof key !== 'string' || key === '') return false;
+  if (!account.hasKey || typeof key !== 'string' || key === '') return false;
   const verified = account.verifiedKey;
   if (verified !== null) {
-    // A key of another length is compared with the verified key itself, so the time taken does
+    const length = account.verifiedKeyLength;
+    const pair = scratchOf(length);
+    pair.expected.write(verified);
+    // A key of another length is compared as the verified key itself, so the time taken does
     // not tell a right length from a wrong one.
-    const sameLength = Buffer.byteLength(key) === verified.bytes.length;
-    const scratch = sameLength ? scratchOf(verified.bytes.length) : verified.bytes;
-    if (sameLength) scratch.write(key);
-    if (timingSafeEqual(scratch, verified.bytes) && sameLength) return true;
+    const sameLength = Buffer.byteLength(key) === length;
+    pair.given.write(sameLength ? key : verified);
+    if (timingSafeEqual(pair.given, pair.expected) && sameLength) return true;
   }
-  if (!timingSafeEqual(hash('sha256', key, 'buffer'), expected)) return false;
-  account.verifiedKey = new VerifiedKey(key);
+  if (!account.keyHashIs(hash('sha256', key, 'buffer'))) return false;
+  account.verifiedKey = key;
+  account.verifiedKeyLength = Buffer.byteLength(key);
   return true;
 }
 
-/** A key that hashed right. */
-export class VerifiedKey {
-  readonly bytes: Buffer;
-  constructor(key: string) {
-    // Its own allocation, not a slice of Buffer's shared 8 KiB pool, which it would pin per account.
-    this.bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(key));
-    this.bytes.write(key);
-  }
+/** Two scratch buffers of one length: the presented key and the verified one. */
+interface ScratchPair {
+  readonly given: Buffer;
+  readonly expected: Buffer;
 }
 
-/**
- * Scratch buffers by length, one per length of a verified key (a handful): one per account was
- * ~250 bytes of heap each, 2.5 MB with 10 000 accounts.
- */
-const scratches = new Map<number, Buffer>();
+/** By length, one per length of a verified key (a handful). */
+const scratches = new Map<number, ScratchPair>();
 
-function scratchOf(length: number): Buffer {
-  let scratch = scratches.get(length);
-  if (scratch === undefined) {
-    scratch = Buffer.allocUnsafeSlow(length);
-    scratches.set(length, scratch);
+function scratchOf(length: number): ScratchPair {
+  let pair = scratches.get(length);
+  if (pair === undefined) {
+    pair = { given: Buffer.allocUnsafeSlow(length), expected: Buffer.allocUnsafeSlow(length) };
+    scratches.set(length, pair);
   }
-  return scratch;
+  return pair;
 }
