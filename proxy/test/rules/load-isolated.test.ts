@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -15,6 +15,26 @@ describe('rules loaded in a child process (large rule sets)', () => {
     assert.equal(isolated.ok, true);
     assert.ok(isolated.ok && isolated.rules.clusters instanceof Map && isolated.rules.clusters.size > 0);
     assert.deepEqual(isolated, inProcess);
+  });
+
+  test('a loader killed by a signal, as out of memory kills it, refuses the rules rather than loading them in process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-isolated-'));
+    try {
+      const file = join(dir, 'rules.yaml');
+      writeFileSync(file, `${readFileSync(join(repoRules, 'sluice.yaml'), 'utf8')}\n# ${'padding '.repeat(2000)}\n`);
+      assert.equal((await loadRules(file)).ok, true, 'the rules themselves load');
+      // The kernel's OOM killer sends SIGKILL: this child sends it to itself before parsing.
+      const killSelf = ['--import', 'data:text/javascript,process.kill(process.pid, "SIGKILL")'];
+      const refused = await loadRulesBounded(file, 0, killSelf);
+      assert.equal(refused.ok, false);
+      assert.ok(!refused.ok);
+      assert.equal(refused.errors.length, 1);
+      assert.match(refused.errors[0], new RegExp(`^${file.replaceAll('.', '\\.')}:1:1: the rules loader process was killed by SIGKILL while parsing 0\\.0 MiB of rules, most likely out of memory`));
+      assert.match(refused.errors[0], /split callers\.accounts over several files/);
+      assert.deepEqual(refused.files, [file]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('report the same problems for rules that do not load', async () => {
