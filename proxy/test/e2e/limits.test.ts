@@ -303,6 +303,15 @@ limits:
 `,
       { prefix: 'sluice-hotkey-' },
     );
+    // A cold sidecar on a slow machine forwards ~60 requests/s for its first few hundred ms and
+    // speeds up over seconds as it compiles: the measured loads would start under the override's
+    // rate. Two seconds of other ids warm it.
+    const warm = await runLoad(stack.sidecar.url, {
+      connections: 8,
+      durationMs: 2000,
+      request: (i) => ({ path: `/members/${2000 + (i % 50)}`, headers: as('scraper') }),
+    });
+    assert.deepEqual(warm.failures, []);
   });
 
   after(async () => {
@@ -316,7 +325,8 @@ limits:
     const options = { durationMs: 2000, maxRequests: 20_000 };
     const [hotTally, specialTally, otherTally] = await Promise.all([
       runLoad(stack.sidecar.url, { ...options, connections: 3, request: { path: '/members/4242', headers: as('scraper') }, onAnswer: hot.onAnswer }),
-      runLoad(stack.sidecar.url, { ...options, connections: 3, request: { path: '/members/10086', headers: as('scraper') }, onAnswer: special.onAnswer }),
+      // Six connections: over 200/s even where a round trip takes ~20 ms (three offered ~170/s).
+      runLoad(stack.sidecar.url, { ...options, connections: 6, request: { path: '/members/10086', headers: as('scraper') }, onAnswer: special.onAnswer }),
       // 20 other ids at 100/s in all: 5/s each, well under 50/s.
       runLoad(stack.sidecar.url, {
         ...options,
@@ -336,7 +346,8 @@ limits:
     assert.deepEqual(special.problems, []);
     assert.deepEqual([...others.statuses.keys()], [200], 'other ids are never throttled');
     assert.ok(otherTally.sent >= 100, `other ids sent ${otherTally.sent}`);
-    assert.ok(hot.rejected > hot.admitted && special.rejected > 0, 'both hot ids were driven over their rates');
+    // Over its rate throughout, not only at moments: a fifth of the override's answers refused.
+    assert.ok(hot.rejected > hot.admitted && special.rejected * 4 >= special.admitted, 'both hot ids were driven over their rates');
     assertRate(hot.admitted, 50, hotTally, HOT_BURST, 0.05, 'member 4242 at 50/s');
     assertRate(special.admitted, 200, specialTally, HOT_BURST, 0.05, 'member 10086 at its override 200/s');
   });
