@@ -1,6 +1,6 @@
 // What the bench compares. Each variant starts its server(s) against the shared upstream and
 // says where the load goes; adding a variant is adding an entry to `variants`.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnChild, readyLine, waitUntil, freePort, type Child } from './children.ts';
 import { startRedisServer, startRedisCluster, type RedisNode } from './redis.ts';
@@ -64,24 +64,37 @@ export const LOADED_MIX: RequestMix = { ids: 100_000, accounts: 10_000 };
 /**
  * all-guards.yaml plus LOADED_MIX.accounts registered accounts (each with a key, a quota and
  * routes), and a hot-key rule slow enough (5/s, burst 100: a key stays tracked for ~20 s after
- * its last request) that the 100 000 ids the load walks stay tracked together.
+ * its last request) that the 100 000 ids the load walks stay tracked together. In one file, or
+ * with `files` > 1 as a directory whose accounts are split over that many files (as a pod with a
+ * memory limit needs them: each file is parsed on its own). Answers the path to pass as --rules.
  */
-function renderLoadedRules(ctx: BenchContext): string {
+export function renderLoadedRules(ctx: BenchContext, files = 1): string {
   let text = readFileSync(join(ctx.benchDir, 'rules', 'all-guards.yaml'), 'utf8').replaceAll('${UPSTREAM_PORT}', String(ctx.upstreamPort));
-  const accounts: string[] = [];
-  for (let i = 0; i < LOADED_MIX.accounts; i++) {
-    accounts.push(`    - { id: ${mixAccountId(i)}, owner: Bench, team: performance, scenario: Loaded bench caller, class: order, `
-      + `key_sha256: ${sha256Hex(mixAccountKey(i))}, quota: 1000/s, burst: 1000, routes: [GET /members/*] }`);
-  }
+  const perFile = Math.ceil(LOADED_MIX.accounts / files);
+  const accounts = (file: number): string => {
+    const lines: string[] = [];
+    for (let i = file * perFile; i < Math.min(LOADED_MIX.accounts, (file + 1) * perFile); i++) {
+      lines.push(`    - { id: ${mixAccountId(i)}, owner: Bench, team: performance, scenario: Loaded bench caller, class: order, `
+        + `key_sha256: ${sha256Hex(mixAccountKey(i))}, quota: 1000/s, burst: 1000, routes: [GET /members/*] }`);
+    }
+    return lines.join('\n');
+  };
   const replace = (from: string, to: string): void => {
     if (!text.includes(from)) throw new Error(`all-guards.yaml: no '${from.trim()}' to replace`);
     text = text.replace(from, to);
   };
-  replace('  accounts:\n', `  accounts:\n${accounts.join('\n')}\n`);
+  replace('  accounts:\n', `  accounts:\n${accounts(0)}\n`);
   replace('      rate: 100000/s\n      burst: 1000\n      track: 100000', `      rate: 5/s\n      burst: 100\n      track: ${LOADED_MIX.ids}`);
-  const file = join(ctx.tmpDir, 'loaded.yaml');
-  writeFileSync(file, text);
-  return file;
+  if (files === 1) {
+    const file = join(ctx.tmpDir, 'loaded.yaml');
+    writeFileSync(file, text);
+    return file;
+  }
+  const dir = join(ctx.tmpDir, `loaded-${files}-files`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'rules.yaml'), text);
+  for (let f = 1; f < files; f++) writeFileSync(join(dir, `callers-${f}.yaml`), `callers:\n  accounts:\n${accounts(f)}\n`);
+  return dir;
 }
 
 async function httpOk(url: string): Promise<boolean> {
