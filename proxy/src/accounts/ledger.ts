@@ -72,9 +72,13 @@ class AccountDays {
 
   /** Drops the days past the in-process retention, seen from `today`. */
   prune(today: number): void {
-    if (this.records === null) return;
-    const kept = this.records.filter((r) => r.day > today - MEMORY_DAYS);
-    if (kept.length !== this.records.length) this.records = kept;
+    const records = this.records;
+    if (records === null) return;
+    // A new array only when a day goes: this runs for every account once a minute.
+    const cutoff = today - MEMORY_DAYS;
+    let stale = false;
+    for (let i = 0; i < records.length && !stale; i++) stale = records[i].day <= cutoff;
+    if (stale) this.records = records.filter((r) => r.day > cutoff);
   }
 }
 

@@ -175,6 +175,21 @@ describe('caller ledger', () => {
     assert.deepEqual(await values(), { a: 2 });
   });
 
+  it('keeps the last eight UTC days in process: each new day drops the ones past them', () => {
+    const { clock, usage, ledger } = setup();
+    const a = usage.of('a');
+    for (let day = 0; day < 10; day++) {
+      clock.set(day * 86_400_000 + 10);
+      for (let i = 0; i <= day; i++) a.seen(clock.now(), '10.0.0.1');
+      clock.set(day * 86_400_000 + 1500);
+      ledger.flush();
+    }
+    const kept = ledger.summary('a', 10);
+    assert.deepEqual(kept.per_day.map((d) => d.day), ['2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06', '2026-03-07', '2026-03-08', '2026-03-09', '2026-03-10']);
+    // Days 2..9 had day + 1 requests each.
+    assert.equal(kept.requests, 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10);
+  });
+
   it('a pass just after midnight puts the last second of the day on that day\'s peak', () => {
     const { clock, usage, ledger } = setup();
     const a = usage.of('a');
