@@ -8,12 +8,14 @@
 // way: the rules are then loaded in process, unless it was killed by a signal. That is what an
 // out-of-memory kill looks like (the kernel's SIGKILL in a pod at its limit, V8's abort at its heap
 // limit), and loading the same rules in process would then take the sidecar down with it: the
-// load is refused instead, so a reload keeps the rules in force and the sidecar serving.
+// load is refused instead, so a reload keeps the rules in force and the sidecar serving. Either
+// way the rules kept hold one copy of each repeated account value (shared-values.ts).
 import { fork } from 'node:child_process';
 import { getCompileCacheDir } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { loadRules } from './load.ts';
 import { formatProblem } from './problems.ts';
+import { withSharedValues } from './shared-values.ts';
 import { readSources, type SourceFile } from './sources.ts';
 import type { LoadResult } from './types.ts';
 
@@ -27,10 +29,10 @@ export async function loadRulesBounded(target: string, isolateAboveBytes = ISOLA
   const sources = await readSources(target);
   let bytes = 0;
   if (sources.ok) for (const file of sources.files) bytes += file.text.length;
-  if (!sources.ok || bytes <= isolateAboveBytes) return loadRules(target);
+  if (!sources.ok || bytes <= isolateAboveBytes) return withSharedValues(await loadRules(target));
   const answer = await loadInChild(target, childFlags);
-  if (answer === null) return loadRules(target);
-  return typeof answer === 'string' ? killed(sources.files, bytes, answer) : answer;
+  if (answer === null) return withSharedValues(await loadRules(target));
+  return typeof answer === 'string' ? killed(sources.files, bytes, answer) : withSharedValues(answer);
 }
 
 /** The refusal of rules whose loader was killed by `signal`. */

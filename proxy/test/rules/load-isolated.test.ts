@@ -17,6 +17,29 @@ describe('rules loaded in a child process (large rule sets)', () => {
     assert.deepEqual(isolated, inProcess);
   });
 
+  test('accounts with the same quota and routes share one copy of each, in a child or in process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-isolated-'));
+    try {
+      const base = readFileSync(join(repoRules, 'sluice.yaml'), 'utf8');
+      writeFileSync(join(dir, 'sluice.yaml'), base);
+      const accounts = Array.from({ length: 3 }, (_, i) =>
+        `    - { id: shared-${i}, owner: Zhao Lei, team: growth, scenario: Campaign lookup, class: order, key_sha256: ${"c".repeat(63)}${i}, quota: 50/s, routes: [GET /members/*] }`);
+      writeFileSync(join(dir, 'more-callers.yaml'), `callers:\n  accounts:\n${accounts.join('\n')}\n`);
+      for (const isolateAbove of [0, Number.POSITIVE_INFINITY]) {
+        const result = await loadRulesBounded(dir, isolateAbove);
+        assert.ok(result.ok, result.ok ? '' : result.errors.join('\n'));
+        const shared = result.rules.callers.accounts.filter((a) => a.id.startsWith('shared-'));
+        assert.equal(shared.length, 3);
+        assert.deepEqual(shared[0].quota, { text: '50/s', perSecond: 50 });
+        assert.ok(shared[1].quota === shared[0].quota && shared[2].quota === shared[0].quota, 'one Rate for the three');
+        assert.ok(shared[1].routes === shared[0].routes && shared[2].routes === shared[0].routes, 'one route list for the three');
+        assert.deepEqual(shared[0].routes, ['GET /members/*']);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a loader killed by a signal, as out of memory kills it, refuses the rules rather than loading them in process', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-isolated-'));
     try {
