@@ -195,7 +195,10 @@ export function buildAccountTable(rules: Rules, deps: AccountTableDeps): Account
  * quota keeps its counters over a reload, a changed one starts from a fresh bucket.
  */
 export function quotaBucket(registry: StateRegistry, id: string, quota: Rate, burst: number): readonly BucketSpec[] {
-  const identity = `quota:${id}:${quota.perSecond}:${burst}`;
+  // Joined, not a template: a template's result is a chain of five cons strings (~160 bytes) kept
+  // as the bucket's key for the account's life; join makes one flat string (~1 MiB less heap with
+  // 10 000 accounts, in a heap snapshot of the loaded bench).
+  const identity = ['quota', id, quota.perSecond, burst].join(':');
   return registry.get(identity, () => Object.freeze([bucketSpec(identity, quota.perSecond, burst)]));
 }
 
