@@ -69,10 +69,18 @@ describe('routing by caller class (whole process)', () => {
   });
 
   it('answers 502 upstream_unavailable when the upstream refuses connections', async () => {
-    const dead = await freePort();
     const deadDir = await mkdtemp(join(tmpdir(), 'sluice-dead-'));
-    await writeFile(join(deadDir, 'rules.yaml'), memberServiceRules({ primary: dead, marketing: marketing.port, backup: backup.port }));
-    const other = await startSidecar(deadDir);
+    // The sidecar listens on ports the kernel picks after the dead one was released, and may be
+    // handed that very port (its admin then answers 404): pick again until the two differ.
+    let other: SidecarProcess | null = null;
+    for (let attempt = 0; attempt < 5 && other === null; attempt++) {
+      const dead = await freePort();
+      await writeFile(join(deadDir, 'rules.yaml'), memberServiceRules({ primary: dead, marketing: marketing.port, backup: backup.port }));
+      const started = await startSidecar(deadDir);
+      if (started.port !== dead && started.adminPort !== dead) other = started;
+      else await started.stop();
+    }
+    assert.ok(other !== null, 'a dead port apart from the sidecar\'s own');
     try {
       const res = await fetch(`${other.url}/members/9`, { headers: { 'x-caller-account': 'order-center' } });
       assert.equal(res.status, 502);
