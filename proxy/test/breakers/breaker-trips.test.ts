@@ -118,6 +118,23 @@ test('rt: slow windows that are not consecutive never open the breaker', () => {
   assert.equal(breaker.state, 'open');
 });
 
+test('rt: a window ticker that runs late does not break a run of slow windows while calls keep coming', () => {
+  const h = breakerHarness(breakerRules({
+    degrade: [degradeRule({ name: 'primary-slow', cluster: 'primary', kind: 'rt', threshold: 200, minRequests: 10 })],
+  }));
+  const breaker = h.breakers.get('primary-slow');
+  assert.ok(breaker);
+  // Two windows of slow calls and no tick between them: the event loop was too busy for the
+  // ticker's interval. The calls themselves close the first window when the second begins.
+  for (let i = 0; i < 20; i++) {
+    h.send('order', () => ok(600));
+    h.clock.advance(100);
+  }
+  assert.equal(breaker.state, 'closed', 'the second slow window has only just ended');
+  h.advance(10); // the ticker runs at last
+  assert.equal(breaker.state, 'open');
+});
+
 test('rt: a half-open probe slower than the threshold re-opens the breaker', () => {
   const h = breakerHarness(breakerRules({
     degrade: [degradeRule({ name: 'primary-slow', cluster: 'primary', kind: 'rt', threshold: 200, openForMs: 1000, probes: 1 })],
