@@ -13,6 +13,7 @@ import { primeCompileCache, shareCompileCache } from './compile-cache.ts';
 import { LoadGenerator } from './load-generator.ts';
 import { createMemoryCgroup, inCgroup, type MemoryCgroup } from './memory-cgroup.ts';
 import { rssKiB } from './proc.ts';
+import { hotKeysTracked } from './sluice-metrics.ts';
 import { spread } from './report.ts';
 import { LOADED_MIX, renderLoadedRules, type BenchContext } from './variants.ts';
 
@@ -53,13 +54,6 @@ interface Started {
   readonly adminUrl: string | null;
 }
 
-async function hotKeysTracked(adminUrl: string): Promise<number> {
-  const text = await (await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith('sluice_hot_keys_tracked{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
-}
-
 async function startPlain(ctx: BenchContext, group: MemoryCgroup): Promise<Started> {
   const [command, args] = inCgroup(group, process.execPath, [...nodeFlags, join(benchDir, 'plain-proxy.ts'), `http://127.0.0.1:${ctx.upstreamPort}`]);
   const child = spawnChild('plain-proxy', command, args, { logDir: ctx.tmpDir, ownChild: true });
@@ -83,7 +77,7 @@ async function fill(load: LoadGenerator, started: Started): Promise<number> {
   while (seconds < 120) {
     await load.run(started.url, connections, 5, LOADED_MIX);
     seconds += 5;
-    if (started.adminUrl === null || (await hotKeysTracked(started.adminUrl)) >= LOADED_MIX.ids * 0.99) break;
+    if (started.adminUrl === null || ((await hotKeysTracked(started.adminUrl)) ?? 0) >= LOADED_MIX.ids * 0.99) break;
   }
   return seconds;
 }

@@ -19,6 +19,7 @@ import { commandCounts, commandDelta, splitCalls } from './redis.ts';
 import { options, type Options } from './options.ts';
 import { LoadGenerator, requestHeaders } from './load-generator.ts';
 import { primeCompileCache, shareCompileCache } from './compile-cache.ts';
+import { hotKeysTracked } from './sluice-metrics.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
@@ -162,19 +163,6 @@ async function measure(load: LoadGenerator, running: Running, upstream: Child, o
 }
 
 /** sluice_hot_keys_tracked summed over its rules, from the admin /metrics; null when unreadable. */
-async function hotKeysTracked(adminUrl: string): Promise<number | null> {
-  try {
-    const text = await (await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-    let sum: number | null = null;
-    for (const line of text.split('\n')) {
-      if (line.startsWith('sluice_hot_keys_tracked{')) sum = (sum ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-    return sum;
-  } catch {
-    return null;
-  }
-}
-
 /** One open-loop run: the schedule's latencies plus the proxy's CPU per answered request. */
 async function measureOpen(load: LoadGenerator, running: Running, opts: Options, round: number): Promise<OpenLoopMeasurement> {
   const target = running.target as Target;

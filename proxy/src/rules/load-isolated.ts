@@ -26,13 +26,17 @@ const childModule = fileURLToPath(new URL('./load-child.ts', import.meta.url));
 
 /** `childFlags`: Node flags of the child process (its own heap limit, say); the sidecar's by default. */
 export async function loadRulesBounded(target: string, isolateAboveBytes = ISOLATE_ABOVE_BYTES, childFlags: readonly string[] = process.execArgv): Promise<LoadResult> {
+  return withSharedValues(await load(target, isolateAboveBytes, childFlags));
+}
+
+async function load(target: string, isolateAboveBytes: number, childFlags: readonly string[]): Promise<LoadResult> {
   const sources = await readSources(target);
   let bytes = 0;
   if (sources.ok) for (const file of sources.files) bytes += file.text.length;
-  if (!sources.ok || bytes <= isolateAboveBytes) return withSharedValues(await loadRules(target));
+  if (!sources.ok || bytes <= isolateAboveBytes) return loadRules(target);
   const answer = await loadInChild(target, childFlags);
-  if (answer === null) return withSharedValues(await loadRules(target));
-  return typeof answer === 'string' ? killed(sources.files, bytes, answer) : withSharedValues(answer);
+  if (answer === null) return loadRules(target);
+  return typeof answer === 'string' ? killed(sources.files, bytes, answer) : answer;
 }
 
 /** The refusal of rules whose loader was killed by `signal`. */

@@ -9,36 +9,24 @@ export function withSharedValues(result: LoadResult): LoadResult {
   const strings = new Map<string, string>();
   const rates = new Map<string, Rate>();
   const routeLists = new Map<string, readonly string[]>();
-  const text = (value: string): string => {
-    const kept = strings.get(value);
-    if (kept !== undefined) return kept;
-    strings.set(value, value);
-    return value;
-  };
-  const rate = (value: Rate | null): Rate | null => {
-    if (value === null) return null;
-    const kept = rates.get(value.text);
-    if (kept !== undefined && kept.perSecond === value.perSecond) return kept;
-    rates.set(value.text, value);
-    return value;
-  };
-  const routes = (value: readonly string[] | null): readonly string[] | null => {
-    if (value === null) return null;
-    const key = value.join('\n');
-    const kept = routeLists.get(key);
-    if (kept !== undefined) return kept;
-    const list = value.map(text);
-    routeLists.set(key, list);
-    return list;
-  };
+  const text = (value: string): string => shared(strings, value, value);
   const accounts = result.rules.callers.accounts.map((a): AccountRules => ({
     ...a,
     owner: text(a.owner),
     team: text(a.team),
     scenario: text(a.scenario),
     class: text(a.class),
-    quota: rate(a.quota),
-    routes: routes(a.routes),
+    // A rate is parsed from its text: the same text is the same rate.
+    quota: a.quota === null ? null : shared(rates, a.quota.text, a.quota),
+    routes: a.routes === null ? null : shared(routeLists, a.routes.join('\n'), a.routes),
   }));
   return { ...result, rules: { ...result.rules, callers: { ...result.rules.callers, accounts } } };
+}
+
+/** The value kept under `key`, or `value`, kept from now on. */
+function shared<V>(kept: Map<string, V>, key: string, value: V): V {
+  const found = kept.get(key);
+  if (found !== undefined) return found;
+  kept.set(key, value);
+  return value;
 }
