@@ -43,6 +43,9 @@ export class GcraTable {
   take(buckets: readonly KeyedGcra[], at: number): number {
     if (at > this.latest) this.latest = at;
     else at = this.latest;
+    // An account quota is one bucket: one Map lookup instead of one per pass (with 10 000
+    // accounts the Map is mostly out of the CPU's caches).
+    if (buckets.length === 1) return this.takeOne(buckets[0], at);
     // First pass decides for all buckets, second commits: all or none.
     let wait = 0;
     for (let i = 0; i < buckets.length; i++) {
@@ -57,6 +60,18 @@ export class GcraTable {
       else this.cells.set(b.key, new Cell(gcraAdvance(undefined, at, b)));
     }
     if (this.cells.size > this.sweepAt) this.sweep(at);
+    return 0;
+  }
+
+  private takeOne(b: KeyedGcra, at: number): number {
+    const cell = this.cells.get(b.key);
+    const wait = gcraWait(cell?.tat, at, b);
+    if (wait > 0) return wait;
+    if (cell !== undefined) cell.tat = gcraAdvance(cell.tat, at, b);
+    else {
+      this.cells.set(b.key, new Cell(gcraAdvance(undefined, at, b)));
+      if (this.cells.size > this.sweepAt) this.sweep(at);
+    }
     return 0;
   }
 
