@@ -6,7 +6,7 @@ import type { Gauge } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import { gcraSpec, type GcraSpec } from '../limits/gcra.ts';
 import { HotKeyTable, type HotKeyView } from '../limits/hot-key-table.ts';
-import { compileKeyExtractor, type KeyExtractor } from '../limits/key-extractor.ts';
+import { compileKeyRange, KeyRange, type KeyRangeExtractor } from '../limits/key-extractor.ts';
 import type { Metrics } from '../metrics.ts';
 import { rejection, type LimitInfo } from '../reasons.ts';
 import type { HotKeyRules } from '../rules/types.ts';
@@ -27,7 +27,7 @@ export interface HotKeyGuardDeps {
 interface CompiledHotKey {
   readonly rule: HotKeyRules;
   readonly table: HotKeyTable;
-  readonly extract: KeyExtractor;
+  readonly extract: KeyRangeExtractor;
   readonly shadow: boolean;
   readonly bit: number;
   readonly limit: LimitInfo;
@@ -59,6 +59,8 @@ export class HotKeyGuard implements Guard {
   readonly rules: readonly CompiledHotKey[];
   private readonly clock: Clock;
   private calls = 0;
+  /** Where the key value of the rule being checked lies in the request (checks are synchronous). */
+  private readonly key = new KeyRange();
   /**
    * What rules past the MAX_REFUNDED_HOT_KEYS bits of ctx.consumed took, per request; only used
    * with that many rules, and weak so a request forwarded without refund leaves nothing behind.
@@ -73,7 +75,7 @@ export class HotKeyGuard implements Guard {
       return {
         rule,
         table: hotKeyTable(deps.registry, rule),
-        extract: compileKeyExtractor(rule.key),
+        extract: compileKeyRange(rule.key),
         shadow: rule.shadow,
         bit: hotKeyBit(i),
         limit: limitInfo('hot_key', rule.rate),
@@ -88,11 +90,11 @@ export class HotKeyGuard implements Guard {
     if (++this.calls === GAUGE_EVERY) this.refreshGauges();
     const now = this.clock.now();
     const rules = this.rules;
+    const key = this.key;
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i];
-      const key = r.extract(ctx);
-      if (key === null) continue;
-      const wait = r.table.take(key, now);
+      if (!r.extract(ctx, key)) continue;
+      const wait = r.table.take(key.source, now, key.start, key.end);
       if (wait === 0) {
         if (r.bit !== 0) ctx.consumed |= r.bit;
         else this.markBeyond(ctx, i);
@@ -103,8 +105,9 @@ export class HotKeyGuard implements Guard {
         accountOf(ctx)?.countShadow('hot_key');
         continue;
       }
+      const limit = r.overrideLimits.size === 0 ? r.limit : (r.overrideLimits.get(key.source.slice(key.start, key.end)) ?? r.limit);
       this.giveBack(ctx, i, now);
-      return rejection('hot_key', wait, r.overrideLimits.size === 0 ? r.limit : (r.overrideLimits.get(key) ?? r.limit));
+      return rejection('hot_key', wait, limit);
     }
     return null;
   }
@@ -136,8 +139,8 @@ export class HotKeyGuard implements Guard {
         if ((ctx.consumed & r.bit) === 0) continue;
         ctx.consumed &= ~r.bit;
       } else if (!this.clearBeyond(ctx, i)) continue;
-      const key = r.extract(ctx);
-      if (key !== null) r.table.give(key, now);
+      const key = this.key;
+      if (r.extract(ctx, key)) r.table.give(key.source, now, key.start, key.end);
     }
   }
 

@@ -20,111 +20,44 @@
 // thousand moves (~8 MB/s of old-space garbage at 15 000 req/s over 100 000 keys, and ~4 MB of
 // live tables).
 //
-// Entries are columns of typed arrays indexed by an entry number, not objects: an Entry object
-// with its TAT and slot boxed as heap numbers held ~110 bytes a key; the columns hold 33, so
-// 100 000 tracked keys keep ~7 MB less live heap (measured with a heap snapshot of the loaded
-// bench). Freed numbers are reused, so a churn of distinct values allocates nothing but the
-// Map's own slots.
+// Entries are 64-byte records in one ArrayBuffer, indexed by an entry number (hot-key-records.ts),
+// and key values are found by KeyIndex from the request's own string: no object, no string and
+// no Map slot per tracked key. An Entry object with its TAT and slot boxed as heap numbers held
+// ~110 bytes a key on the heap; 100 000 tracked keys now keep ~0.7 MiB of it (the keys that do
+// not fit a record). Freed numbers are reused, so a churn of distinct values allocates nothing.
 import { CLOSED_RETRY_MS, gcraAdvance, gcraClosed, gcraFill, gcraRefund, gcraWait, type GcraSpec } from './gcra.ts';
+import { HotKeyRecords, NONE } from './hot-key-records.ts';
+import { KeyIndex, NO_ENTRY } from './key-index.ts';
 
 const SLOTS = 64;
 const SLOTS_PER_HORIZON = 16;
 /** Entries of the lowest slot compared when evicting. */
 const EVICTION_CANDIDATES = 4;
-/** No entry / no slot. */
-const NONE = -1;
-const INITIAL_CAPACITY = 1024;
 
-/**
- * The entries' fields, one array each. Entry n is `keys[n]`, `tats[n]`... `slots[n]` is the time
- * slot (absolute index) it sits in, NONE when in none; `prev`/`next` link it to its neighbours in
- * that slot's list (older, newer), and `next` links free numbers.
- */
-class Columns {
-  keys: string[] = [];
-  specs: GcraSpec[] = [];
-  tats = new Float64Array(0);
-  slots = new Float64Array(0);
-  prev = new Int32Array(0);
-  next = new Int32Array(0);
-  /** 1 when refused at least once while tracked: ranks one horizon later for eviction. */
-  refused = new Uint8Array(0);
-  /** Entry numbers handed out so far; those below it are in use or free. */
-  used = 0;
-  private free = NONE;
-  private readonly max: number;
-
-  constructor(max: number) {
-    this.max = max;
-  }
-
-  /** A number for a new entry: a freed one, else the next, growing the arrays. */
-  claim(): number {
-    const n = this.free;
-    if (n !== NONE) {
-      this.free = this.next[n];
-      return n;
-    }
-    if (this.used === this.tats.length) this.grow();
-    return this.used++;
-  }
-
-  release(n: number): void {
-    this.keys[n] = '';
-    this.slots[n] = NONE;
-    this.prev[n] = NONE;
-    this.next[n] = this.free;
-    this.free = n;
-  }
-
-  clear(): void {
-    this.keys.length = 0;
-    this.specs.length = 0;
-    this.used = 0;
-    this.free = NONE;
-  }
-
-  private grow(): void {
-    // Up to `max`; past it only when an eviction found nothing to drop (the table then holds a
-    // few more than `track` for a moment, as it always could), never by writing out of bounds.
-    const length = this.tats.length;
-    const size = length < this.max ? Math.min(this.max, Math.max(INITIAL_CAPACITY, length * 2)) : length * 2;
-    const widen = <T extends Float64Array | Int32Array | Uint8Array>(old: T, made: T): T => {
-      made.set(old);
-      return made;
-    };
-    this.tats = widen(this.tats, new Float64Array(size));
-    this.slots = widen(this.slots, new Float64Array(size));
-    this.prev = widen(this.prev, new Int32Array(size));
-    this.next = widen(this.next, new Int32Array(size));
-    this.refused = widen(this.refused, new Uint8Array(size));
-  }
-}
-
-/** The entries of one time slot, oldest update first, linked through the columns. */
+/** The entries of one time slot, oldest update first, linked through their records. */
 class SlotList {
   head = NONE;
   tail = NONE;
   size = 0;
 
-  append(c: Columns, n: number): void {
-    c.prev[n] = this.tail;
-    c.next[n] = NONE;
+  append(r: HotKeyRecords, n: number): void {
+    r.setPrev(n, this.tail);
+    r.setNext(n, NONE);
     if (this.tail === NONE) this.head = n;
-    else c.next[this.tail] = n;
+    else r.setNext(this.tail, n);
     this.tail = n;
     this.size++;
   }
 
-  remove(c: Columns, n: number): void {
-    const prev = c.prev[n];
-    const next = c.next[n];
+  remove(r: HotKeyRecords, n: number): void {
+    const prev = r.prev(n);
+    const next = r.next(n);
     if (prev === NONE) this.head = next;
-    else c.next[prev] = next;
+    else r.setNext(prev, next);
     if (next === NONE) this.tail = prev;
-    else c.prev[next] = prev;
-    c.prev[n] = NONE;
-    c.next[n] = NONE;
+    else r.setPrev(next, prev);
+    r.setPrev(n, NONE);
+    r.setNext(n, NONE);
     this.size--;
   }
 
@@ -135,12 +68,12 @@ class SlotList {
   }
 
   /** Moves every entry of `other` to the end of this list, at once. */
-  takeAll(c: Columns, other: SlotList): void {
+  takeAll(r: HotKeyRecords, other: SlotList): void {
     if (other.head === NONE) return;
     if (this.tail === NONE) this.head = other.head;
     else {
-      c.next[this.tail] = other.head;
-      c.prev[other.head] = this.tail;
+      r.setNext(this.tail, other.head);
+      r.setPrev(other.head, this.tail);
     }
     this.tail = other.tail;
     this.size += other.size;
@@ -175,9 +108,14 @@ export class HotKeyTable {
   /** Furthest a TAT can lead now, ms; also the eviction boost of a refused key. */
   readonly horizon: number;
   private readonly width: number;
-  /** Key value → entry number in `columns`. */
-  private readonly entries = new Map<string, number>();
-  private readonly columns: Columns;
+  /** Each entry's fields, key included (see hot-key-records.ts). */
+  private readonly records: HotKeyRecords;
+  /** Key value → entry number. */
+  private readonly entries: KeyIndex;
+  /** The rate (0), then each override's (i + 1): what an entry's `specs` column points at. */
+  private readonly specList: readonly GcraSpec[];
+  /** Override values → their index in `specList`; null without overrides. */
+  private readonly overrideIndex: KeyIndex | null;
   private readonly slots: SlotList[] = [];
   /**
    * Entries of reused slots: TAT passed, still held for the key's return, evicted first. An entry
@@ -203,8 +141,16 @@ export class HotKeyTable {
     }
     this.horizon = horizon > 0 ? horizon : 1000;
     this.width = horizon / SLOTS_PER_HORIZON;
-    this.columns = new Columns(this.track);
+    this.records = new HotKeyRecords(this.track);
+    this.entries = new KeyIndex(this.records);
     for (let i = 0; i < SLOTS; i++) this.slots.push(new SlotList());
+    this.specList = [this.rate, ...this.overrides.values()];
+    this.overrideIndex = this.overrides.size === 0 ? null : new KeyIndex(new HotKeyRecords(this.overrides.size + 1));
+    let i = 1;
+    for (const value of this.overrides.keys()) {
+      const index = this.overrideIndex as KeyIndex;
+      index.insert(value, 0, value.length, index.hash(value, 0, value.length), i++);
+    }
   }
 
   /** Distinct key values held (idle ones, whose TAT has passed, included). */
@@ -213,57 +159,73 @@ export class HotKeyTable {
   }
 
   specFor(key: string): GcraSpec {
-    return this.overrides.size === 0 ? this.rate : (this.overrides.get(key) ?? this.rate);
+    return this.specList[this.specIndex(key, 0, key.length)];
   }
 
-  /** One request for `key` at `now`: 0 when admitted (and counted), else ms until it would be. */
-  take(key: string, now: number): number {
-    const c = this.columns;
-    const n = this.entries.get(key);
-    if (n === undefined) {
+  /**
+   * One request for `key` (or its characters [start, end): a request's path or header, unsliced)
+   * at `now`: 0 when admitted (and counted), else ms until it would be.
+   */
+  take(key: string, now: number, start = 0, end = key.length): number {
+    const r = this.records;
+    const h = this.entries.hash(key, start, end);
+    const n = this.entries.find(key, start, end, h);
+    if (n === NO_ENTRY) {
       // A first sighting conforms, unless its rate is 0.
-      const spec = this.specFor(key);
+      const specIndex = this.specIndex(key, start, end);
+      const spec = this.specList[specIndex];
       if (gcraClosed(spec)) return CLOSED_RETRY_MS;
       if (this.entries.size >= this.track) this.evict(now);
-      const fresh = c.claim();
-      c.keys[fresh] = key;
-      c.specs[fresh] = spec;
-      c.tats[fresh] = gcraAdvance(undefined, now, spec);
-      c.refused[fresh] = 0;
-      c.slots[fresh] = NONE;
-      this.entries.set(key, fresh);
+      const fresh = r.claim();
+      r.setSpec(fresh, specIndex);
+      r.setTat(fresh, gcraAdvance(undefined, now, spec));
+      r.setRefused(fresh, false);
+      r.setSlot(fresh, NONE);
+      this.entries.insert(key, start, end, h, fresh);
       this.place(fresh);
       return 0;
     }
-    const spec = c.specs[n];
-    const tat = c.tats[n];
+    const spec = this.specList[r.spec(n)];
+    const tat = r.tat(n);
     const wait = gcraWait(tat, now, spec);
     if (wait > 0) {
-      if (c.refused[n] === 0) {
-        c.refused[n] = 1;
+      if (!r.refused(n)) {
+        r.setRefused(n, true);
         this.place(n);
       }
       return wait;
     }
     // A key refused within the last horizon is still known to run hot.
-    if (tat <= now && c.refused[n] === 1 && now - tat >= this.horizon) c.refused[n] = 0;
-    c.tats[n] = gcraAdvance(tat, now, spec);
+    if (tat <= now && r.refused(n) && now - tat >= this.horizon) r.setRefused(n, false);
+    r.setTat(n, gcraAdvance(tat, now, spec));
     this.place(n);
     return 0;
   }
 
   /** 0 when a request for `key` at `now` would be admitted, else the wait; changes nothing. */
   peek(key: string, now: number): number {
-    const n = this.entries.get(key);
-    return n === undefined ? gcraWait(undefined, now, this.specFor(key)) : gcraWait(this.columns.tats[n], now, this.columns.specs[n]);
+    const n = this.entryOf(key, 0, key.length);
+    return n === NO_ENTRY ? gcraWait(undefined, now, this.specFor(key)) : gcraWait(this.records.tat(n), now, this.specList[this.records.spec(n)]);
   }
 
-  /** Give back one request for `key` (a later check refused it). */
-  give(key: string, now: number): void {
-    const n = this.entries.get(key);
-    if (n === undefined) return;
-    this.columns.tats[n] = gcraRefund(this.columns.tats[n], now, this.columns.specs[n]);
+  /** Give back one request for `key` (or its characters [start, end)): a later check refused it. */
+  give(key: string, now: number, start = 0, end = key.length): void {
+    const n = this.entryOf(key, start, end);
+    if (n === NO_ENTRY) return;
+    this.records.setTat(n, gcraRefund(this.records.tat(n), now, this.specList[this.records.spec(n)]));
     this.place(n);
+  }
+
+  private entryOf(key: string, start: number, end: number): number {
+    return this.entries.find(key, start, end, this.entries.hash(key, start, end));
+  }
+
+  /** 0 for the rule's rate, i + 1 when the value is override i. */
+  private specIndex(key: string, start: number, end: number): number {
+    const index = this.overrideIndex;
+    if (index === null) return 0;
+    const i = index.find(key, start, end, index.hash(key, start, end));
+    return i === NO_ENTRY ? 0 : i;
   }
 
   /**
@@ -271,19 +233,19 @@ export class HotKeyTable {
    * Scans from the latest slots down; control path only.
    */
   near(now: number, ratio: number, limit: number): HotKeyView[] {
-    const c = this.columns;
+    const r = this.records;
     const found: HotKeyView[] = [];
     const nowSlot = Math.floor(now / this.width);
     const cap = Math.max(limit, 1) * 4;
     for (let j = nowSlot + SLOTS - 1; j >= nowSlot && found.length < cap; j--) {
       const i = ringIndex(j);
       if (this.epochs[i] !== j) continue;
-      for (let n = this.slots[i].head; n !== NONE; n = c.next[n]) {
-        const spec = c.specs[n];
-        const fill = gcraFill(c.tats[n], now, spec);
+      for (let n = this.slots[i].head; n !== NONE; n = r.next(n)) {
+        const spec = this.specList[r.spec(n)];
+        const fill = gcraFill(r.tat(n), now, spec);
         if (fill === 0 || fill < ratio) continue;
-        const wait = gcraWait(c.tats[n], now, spec);
-        found.push({ key: c.keys[n], perSecond: spec.perSecond, fill, over: wait > 0, retryAfterMs: wait });
+        const wait = gcraWait(r.tat(n), now, spec);
+        found.push({ key: this.entries.keyOf(n), perSecond: spec.perSecond, fill, over: wait > 0, retryAfterMs: wait });
       }
     }
     found.sort((a, b) => b.fill - a.fill || b.retryAfterMs - a.retryAfterMs);
@@ -295,7 +257,7 @@ export class HotKeyTable {
     this.entries.clear();
     for (const s of this.slots) s.clear();
     this.idle.clear();
-    this.columns.clear();
+    this.records.clear();
   }
 
   /**
@@ -303,29 +265,29 @@ export class HotKeyTable {
    * a slot's iteration order follows the last update: its first entries are its oldest.
    */
   private place(n: number): void {
-    const c = this.columns;
+    const r = this.records;
     const slot = Math.floor(this.priority(n) / this.width);
-    if (c.slots[n] !== NONE) this.listOf(n).remove(c, n);
+    if (r.slot(n) !== NONE) this.listOf(n).remove(r, n);
     const i = ringIndex(slot);
     if (this.epochs[i] !== slot) {
       // Reused for a later time: whatever it held is long past (see the header), so dropped.
       this.drop(i);
       this.epochs[i] = slot;
     }
-    this.slots[i].append(c, n);
-    c.slots[n] = slot;
+    this.slots[i].append(r, n);
+    r.setSlot(n, slot);
     if (slot < this.low) this.low = slot;
   }
 
   /** The list entry `n` (held, so in one) is in: its slot's, or the idle list once that slot was reused. */
   private listOf(n: number): SlotList {
-    const slot = this.columns.slots[n];
+    const slot = this.records.slot(n);
     const i = ringIndex(slot);
     return this.epochs[i] === slot ? this.slots[i] : this.idle;
   }
 
   private evict(now: number): void {
-    const c = this.columns;
+    const r = this.records;
     const nowSlot = Math.floor(now / this.width);
     if (nowSlot > this.sweptAt) {
       // Slots wholly before now hold only passed TATs; at most once per slot width.
@@ -337,7 +299,7 @@ export class HotKeyTable {
     // An idle entry says nothing: the one idle longest goes first.
     const idle = this.idle.head;
     if (idle !== NONE) {
-      this.idle.remove(c, idle);
+      this.idle.remove(r, idle);
       this.forget(idle);
       return;
     }
@@ -353,11 +315,11 @@ export class HotKeyTable {
       // The oldest few of the lowest slot; the one with the earliest priority goes.
       let victim = NONE;
       let seen = 0;
-      for (let n = list.head; n !== NONE && seen < EVICTION_CANDIDATES; n = c.next[n], seen++) {
+      for (let n = list.head; n !== NONE && seen < EVICTION_CANDIDATES; n = r.next(n), seen++) {
         if (victim === NONE || this.priority(n) < this.priority(victim)) victim = n;
       }
       if (victim !== NONE) {
-        list.remove(c, victim);
+        list.remove(r, victim);
         this.forget(victim);
       }
       return;
@@ -369,19 +331,19 @@ export class HotKeyTable {
    * so listOf finds them there (place() then gives the slot its new time).
    */
   private drop(i: number): void {
-    this.idle.takeAll(this.columns, this.slots[i]);
+    this.idle.takeAll(this.records, this.slots[i]);
     this.epochs[i] = Number.NaN;
   }
 
   private forget(n: number): void {
-    this.entries.delete(this.columns.keys[n]);
-    this.columns.release(n);
+    this.entries.remove(n);
+    this.records.release(n);
   }
 
   /** Eviction priority of entry `n`: its TAT, one horizon later once it was refused. */
   private priority(n: number): number {
-    const tat = this.columns.tats[n];
-    return this.columns.refused[n] === 1 ? tat + this.horizon : tat;
+    const tat = this.records.tat(n);
+    return this.records.refused(n) ? tat + this.horizon : tat;
   }
 }
 

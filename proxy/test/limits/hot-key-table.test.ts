@@ -167,4 +167,30 @@ describe('HotKeyTable', () => {
     assert.equal(listed[1].over, false);
     assert.equal(table.near(0, 0, 1).length, 1);
   });
+
+  it('keys of any length and alphabet, taken from a range of a longer string, are one key each', () => {
+    const table = new HotKeyTable({
+      name: 'r',
+      track: 100,
+      rate: gcraSpec(1, 0),
+      overrides: new Map([['会员-VIP', gcraSpec(1000, 5)]]),
+    });
+    const long = 'x'.repeat(300);
+    const keys = ['42', '2001:0db8:85a3:0000:0000:8a2e:0370:7334', 'mémbre', '会员-1', long, '会员-VIP'];
+    for (const key of keys) {
+      // The first request of each key passes; a second at once is over 1/s, but the override's.
+      const path = `/members/${key}/level`;
+      assert.equal(table.take(path, 0, 9, 9 + key.length), 0, key);
+      assert.equal(table.take(key, 0) === 0, key === '会员-VIP', key);
+    }
+    // A prefix or an extension of a held key is another key.
+    assert.equal(table.take('4', 0), 0);
+    assert.equal(table.take(long + 'x', 0), 0);
+    assert.equal(table.size, keys.length + 2);
+    // Listed by their own text: every key at its limit (one request at burst 0), not the VIP's.
+    const listed = table.near(0, 1, 100).map((v) => v.key);
+    assert.deepEqual(new Set(listed), new Set([...keys.filter((k) => k !== '会员-VIP'), '4', long + 'x']));
+    table.give('mémbre', 0);
+    assert.equal(table.peek('mémbre', 0), 0);
+  });
 });
