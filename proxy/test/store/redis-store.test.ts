@@ -194,8 +194,23 @@ describe('RedisStore on one Redis', () => {
   });
 
   it('a bunch elsewhere and a held lease together stay within one bucket; leases leave three quarters of the burst', async () => {
-    // 1000/s, burst 200 (200 ms): leases may hold the first 50 ms, each lives 10 ms.
-    const spec = [bucket(1000, 200)];
+    // A lease lives 10 ms: on a busy machine the bunch below can outlast it, and the run then says
+    // nothing about a held lease. Each run has a fresh bucket and is checked in full; at least one
+    // must find the lease still holding units after the bunch.
+    let withLease = 0;
+    for (let run = 0; run < 5 && withLease === 0; run++) {
+      if ((await bunchBesideLease(bucket(1000, 200))) > 0) withLease++;
+    }
+    assert.equal(withLease, 1, 'in 5 runs the lease never outlived a bunch of 250 takes');
+  });
+
+  /**
+   * 1000/s, burst 200 (200 ms): leases may hold the first 50 ms, each lives 10 ms. Makes store a
+   * hold a lease, then sends a bunch through store b and spends what a's lease still holds.
+   * Answers the units spent from the lease.
+   */
+  async function bunchBesideLease(one: BucketSpec): Promise<number> {
+    const spec = [one];
     // Busy enough to be leased, below the rate: bunches of 8 every 10 ms until one take is
     // answered at once.
     let local = false;
@@ -217,10 +232,10 @@ describe('RedisStore on one Redis', () => {
     let leased = 0;
     while (a.take(spec) === 0) leased++;
     const spanMs = performance.now() - from;
-    assert.ok(leased > 0, 'the lease still held units');
     assert.ok(admitted + leased <= 201 + spanMs, `${admitted} of the bunch and ${leased} leased admitted in ${spanMs.toFixed(1)} ms`);
     assert.ok(admitted >= 140, `${admitted} of a 250 bunch admitted: leases held more than a quarter of the burst`);
-  });
+    return leased;
+  }
 
   it('fails fast while Redis is paused: a bounded command timeout', async () => {
     const quick = new RedisStore(rules(redis.url), { commandTimeoutMs: 50 });
