@@ -105,6 +105,7 @@ export class HotKeyGuard implements Guard {
         accountOf(ctx)?.countShadow('hot_key');
         continue;
       }
+      // Only a refusal under overrides makes the value a string of its own (to name its limit).
       const limit = r.overrideLimits.size === 0 ? r.limit : (r.overrideLimits.get(key.source.slice(key.start, key.end)) ?? r.limit);
       this.giveBack(ctx, i, now);
       return rejection('hot_key', wait, limit);

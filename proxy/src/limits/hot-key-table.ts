@@ -145,12 +145,7 @@ export class HotKeyTable {
     this.entries = new KeyIndex(this.records);
     for (let i = 0; i < SLOTS; i++) this.slots.push(new SlotList());
     this.specList = [this.rate, ...this.overrides.values()];
-    this.overrideIndex = this.overrides.size === 0 ? null : new KeyIndex(new HotKeyRecords(this.overrides.size + 1));
-    let i = 1;
-    for (const value of this.overrides.keys()) {
-      const index = this.overrideIndex as KeyIndex;
-      index.insert(value, 0, value.length, index.hash(value, 0, value.length), i++);
-    }
+    this.overrideIndex = this.overrides.size === 0 ? null : overrideIndex(this.overrides);
   }
 
   /** Distinct key values held (idle ones, whose TAT has passed, included). */
@@ -345,6 +340,14 @@ export class HotKeyTable {
     const tat = this.records.tat(n);
     return this.records.refused(n) ? tat + this.horizon : tat;
   }
+}
+
+/** Override values → their place in specList (1 for the first: 0 is the rule's own rate). */
+function overrideIndex(overrides: ReadonlyMap<string, GcraSpec>): KeyIndex {
+  const index = new KeyIndex(new HotKeyRecords(overrides.size + 1));
+  let i = 1;
+  for (const value of overrides.keys()) index.insert(value, 0, value.length, index.hash(value, 0, value.length), i++);
+  return index;
 }
 
 function ringIndex(slot: number): number {

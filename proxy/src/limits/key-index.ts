@@ -35,7 +35,6 @@ export class KeyIndex {
   /** Each entry's hash, key length and characters (or ~length, the key then being in `long`). */
   private readonly records: HotKeyRecords;
   private readonly long = new Map<number, string>();
-
   private readonly maxProbe: number;
   private insertsSinceSeed = 0;
   /** Times the index re-seeded (diagnostics and tests). */
