@@ -1,7 +1,7 @@
 // The entries of a hot-key table, one 64-byte record each in one ArrayBuffer: an entry's TAT,
 // time slot, list links, rate, key hash, key length and (when it fits) the key's characters share
 // one cache line. A flood of distinct values touches a cold entry per request; with one typed
-// array per field that was a cache miss per field (nine), with records it is one.
+// array per field, each field of it sat on a cache line of its own.
 //
 //   bytes  0–7   TAT (f64)            24–27  spec: 0 the rule's rate, i + 1 override i
 //          8–15  time slot (f64)      28–31  1 when refused while tracked

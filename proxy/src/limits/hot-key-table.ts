@@ -112,7 +112,7 @@ export class HotKeyTable {
   private readonly records: HotKeyRecords;
   /** Key value → entry number. */
   private readonly entries: KeyIndex;
-  /** The rate (0), then each override's (i + 1): what an entry's `specs` column points at. */
+  /** The rate (0), then each override's (i + 1): what an entry's record names as its spec. */
   private readonly specList: readonly GcraSpec[];
   /** Override values → their index in `specList`; null without overrides. */
   private readonly overrideIndex: KeyIndex | null;
@@ -199,27 +199,22 @@ export class HotKeyTable {
 
   /** 0 when a request for `key` at `now` would be admitted, else the wait; changes nothing. */
   peek(key: string, now: number): number {
-    const n = this.entryOf(key, 0, key.length);
+    const n = this.entries.lookup(key);
     return n === NO_ENTRY ? gcraWait(undefined, now, this.specFor(key)) : gcraWait(this.records.tat(n), now, this.specList[this.records.spec(n)]);
   }
 
   /** Give back one request for `key` (or its characters [start, end)): a later check refused it. */
   give(key: string, now: number, start = 0, end = key.length): void {
-    const n = this.entryOf(key, start, end);
+    const n = this.entries.lookup(key, start, end);
     if (n === NO_ENTRY) return;
     this.records.setTat(n, gcraRefund(this.records.tat(n), now, this.specList[this.records.spec(n)]));
     this.place(n);
   }
 
-  private entryOf(key: string, start: number, end: number): number {
-    return this.entries.find(key, start, end, this.entries.hash(key, start, end));
-  }
-
   /** 0 for the rule's rate, i + 1 when the value is override i. */
   private specIndex(key: string, start: number, end: number): number {
-    const index = this.overrideIndex;
-    if (index === null) return 0;
-    const i = index.find(key, start, end, index.hash(key, start, end));
+    if (this.overrideIndex === null) return 0;
+    const i = this.overrideIndex.lookup(key, start, end);
     return i === NO_ENTRY ? 0 : i;
   }
 

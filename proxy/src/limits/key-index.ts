@@ -72,6 +72,11 @@ export class KeyIndex {
     }
   }
 
+  /** As find, hashing the range itself (for a caller that has no use for the hash). */
+  lookup(source: string, start = 0, end = source.length): number {
+    return this.find(source, start, end, this.hash(source, start, end));
+  }
+
   /** Holds `source[start, end)` (hash `h`, not held yet) as entry `n`. */
   insert(source: string, start: number, end: number, h: number, n: number): void {
     const r = this.records;

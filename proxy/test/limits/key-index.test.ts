@@ -26,10 +26,6 @@ function valueOf(i: number): string {
   }
 }
 
-function find(index: KeyIndex, value: string): number {
-  return index.find(value, 0, value.length, index.hash(value, 0, value.length));
-}
-
 function insert(index: KeyIndex, value: string, n: number): void {
   index.insert(value, 0, value.length, index.hash(value, 0, value.length), n);
 }
@@ -44,7 +40,7 @@ describe('KeyIndex', () => {
     for (let step = 0; step < 60_000; step++) {
       const value = valueOf(Math.floor(next() * 5000));
       const held = model.get(value);
-      assert.equal(find(index, value), held ?? NO_ENTRY, `step ${step}: ${value}`);
+      assert.equal(index.lookup(value), held ?? NO_ENTRY, `step ${step}: ${value}`);
       if (held === undefined) {
         const n = records.claim();
         insert(index, value, n);
@@ -59,7 +55,7 @@ describe('KeyIndex', () => {
       assert.equal(index.size, model.size);
     }
     for (const [value, n] of model) {
-      assert.equal(find(index, value), n);
+      assert.equal(index.lookup(value), n);
       assert.equal(index.keyOf(n), value);
     }
   });
@@ -84,7 +80,7 @@ describe('KeyIndex', () => {
     assert.ok(index.reseeds >= 5, `re-seeded ${index.reseeds} times`);
     assert.ok(index.reseeds <= 13, `re-seeded ${index.reseeds} times: more than once per doubling`);
     for (let n = 0; n < 3000; n += 2) index.remove(n);
-    for (let n = 0; n < 3000; n++) assert.equal(find(index, valueOf(n)), n % 2 === 0 ? NO_ENTRY : n, valueOf(n));
+    for (let n = 0; n < 3000; n++) assert.equal(index.lookup(valueOf(n)), n % 2 === 0 ? NO_ENTRY : n, valueOf(n));
     assert.equal(index.size, 1500);
   });
 
