@@ -18,6 +18,10 @@ export function chaosDrillPhase(streams: readonly StreamSpec[], breaker: string,
       `Breaker ${breaker} (above ${threshold}) counts it as primary's latency and opens: order flow fails over to backup. ` +
       'The drill ends by itself at its ttl; half-open probes pass and the breaker closes.',
     seconds: 12,
+    // The breaker needs the drill's latency and then two slow windows in a row to open, while the
+    // adaptive limit sheds part of the flow; at --duration-scale 0.15 that took 1.9 s in one run,
+    // longer than the 1.5 s the drill used to get. It now lasts at least 3 s.
+    minSeconds: 4,
     streams,
     script: (control) => drill(control, breaker),
   };
@@ -28,7 +32,7 @@ async function drill(control: PhaseControl, breaker: string): Promise<void> {
   const deadline = performance.now() + durationMs;
   // The previous phase's breaker may still be probing: start from a closed one.
   await until(() => control.breakerState(breaker) === 'closed', performance.now() + durationMs * 0.2, signal);
-  const ttlMs = Math.max(1500, Math.round(durationMs * 0.4));
+  const ttlMs = Math.max(3000, Math.round(durationMs * 0.4));
   const started = await fetch(`${control.adminUrl}/admin/faults`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -28,8 +28,18 @@ export interface Phase {
   readonly explain: string;
   /** Unscaled duration in seconds. */
   readonly seconds: number;
+  /**
+   * Shortest the phase may be scaled to, seconds: breaker windows stop shrinking at 200 ms
+   * (demo-rules.ts), so a phase that waits on a breaker cannot shrink much below that either.
+   */
+  readonly minSeconds?: number;
   readonly streams: readonly StreamSpec[];
   readonly script?: (control: PhaseControl) => Promise<void>;
+}
+
+/** The phase's duration at `scale`, milliseconds. */
+export function phaseMs(phase: Phase, scale: number): number {
+  return Math.max(phase.seconds * scale, phase.minSeconds ?? 0) * 1000;
 }
 
 export const HOT_MEMBER_ID = '777';

@@ -10,7 +10,7 @@ import { accountsReportBlock } from './ledger-report.ts';
 import { capPrimary } from './lunch-hour.ts';
 import { startMemberService, type MemberService } from './member-service.ts';
 import { migrationPhase } from './migration-phase.ts';
-import { tourPhases, type Phase } from './phases.ts';
+import { phaseMs, tourPhases, type Phase } from './phases.ts';
 import { BreakerWatch, sidecarLog, type SidecarLog } from './sidecar-watch.ts';
 import { Tally } from './tally.ts';
 import { TrafficRunner } from './traffic.ts';
@@ -77,14 +77,14 @@ export async function runTour(options: TourOptions): Promise<{ interrupted: bool
       `  rules: a copy of ${options.rulesSource ?? 'rules/'} in ${rules.dir}, adjusted for one laptop:`,
       ...rules.notes.flatMap((n) => wrapText(n, options.width - 6).map((line, i) => style.dim(`${i === 0 ? '    - ' : '      '}${line}`))),
     ];
-    const totalSeconds = phases.reduce((s, p) => s + p.seconds, 0) * options.scale;
+    const totalSeconds = phases.reduce((s, p) => s + phaseMs(p, options.scale), 0) / 1000;
     if (options.live) out.write('\x1b[?25l\x1b[2J');
     else out.write(`${header.join('\n')}\n  ${phases.length} phases, about ${Math.ceil(totalSeconds)} s in all.\n\n`);
 
     const totals = new Map<string, Tally>();
     for (let index = 0; index < phases.length && !signal.aborted; index++) {
       const phase = phases[index];
-      const durationMs = phase.seconds * 1000 * options.scale;
+      const durationMs = phaseMs(phase, options.scale);
       const phaseStart = performance.now();
       const tallies = new Map(phase.streams.map((s) => [s.label, new Tally()]));
       const view = (): PhaseView => ({
