@@ -22,9 +22,9 @@ import { accessLogFromEnv } from './access-log.ts';
 import { StateRegistry } from './state-registry.ts';
 import { createStore } from './store/create-store.ts';
 import type { CounterStore } from './store/store.ts';
-import { RedisLedgerSink } from './store/ledger-redis.ts';
-import { SwitchBus } from './store/switch-bus.ts';
-import { FaultBus } from './store/fault-bus.ts';
+import type { SwitchBus } from './store/switch-bus.ts';
+import type { FaultBus } from './store/fault-bus.ts';
+import { openFleetLinks } from './store/fleet-links.ts';
 import { faultAdmin } from './faults/fault-admin.ts';
 import { FaultState } from './faults/fault-state.ts';
 import { parseSwitchBody, SwitchState } from './upstream/switch-state.ts';
@@ -214,11 +214,13 @@ export class Sidecar {
       applyEdgeLimits(server.server, loaded.rules.server);
       listener = server;
       opened.push(() => server.drain(0));
-      const busRules = chosen.rules;
-      const switchBus = busRules !== null && busRules.kind !== 'memory' ? new SwitchBus(busRules, { instanceId }) : null;
+      const links = await openFleetLinks(chosen.rules, instanceId);
+      const switchBus = links?.switchBus ?? null;
       if (switchBus !== null) opened.push(() => switchBus.close());
-      const faultBus = busRules !== null && busRules.kind !== 'memory' ? new FaultBus(busRules, { instanceId }) : null;
+      const faultBus = links?.faultBus ?? null;
       if (faultBus !== null) opened.push(() => faultBus.close());
+      // The ledger closes its sink once made; until then a failed start must close it here.
+      if (links !== null) opened.push(() => links.ledgerSink.close());
       opened.push(() => faultState.close());
 
       const adminToken = process.env[loaded.rules.server.adminTokenEnv ?? 'SLUICE_ADMIN_TOKEN'] ?? null;
@@ -229,7 +231,7 @@ export class Sidecar {
         );
       }
       const ledger = new Ledger(usage, {
-        sink: busRules !== null && busRules.kind !== 'memory' ? new RedisLedgerSink(busRules) : null,
+        sink: links?.ledgerSink ?? null,
         identitiesGauge: metrics.accountIdentities,
       });
       opened.push(() => ledger.close());

@@ -1,9 +1,10 @@
 // Picks the counter store the rules ask for. Memory counts per instance; redis and redis-cluster
-// share counters across the fleet, wrapped so that a Redis outage never fails a request.
+// share counters across the fleet, wrapped so that a Redis outage never fails a request, and
+// loaded only then (ioredis is not imported by a sidecar on the memory store).
 import { systemClock, type Clock } from '../clock.ts';
 import type { StoreRules } from '../rules/types.ts';
 import { MemoryStore } from './memory-store.ts';
-import { RedisStore } from './redis-store.ts';
+import { DeferredSharedStore } from './deferred-shared-store.ts';
 import { ResilientStore, type UpListener } from './resilient-store.ts';
 import type { CounterStore } from './store.ts';
 
@@ -20,7 +21,7 @@ export interface StoreDeps {
 export function createStore(rules: StoreRules, deps: StoreDeps = {}): CounterStore {
   const clock = deps.clock ?? systemClock;
   if (rules.kind === 'memory') return new MemoryStore(clock);
-  const store = new ResilientStore(new RedisStore(rules, { commandTimeoutMs: deps.commandTimeoutMs }), {
+  const store = new ResilientStore(new DeferredSharedStore(rules, { commandTimeoutMs: deps.commandTimeoutMs }), {
     onFailure: rules.onFailure,
     instances: rules.instances,
     clock,

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import type { StoreRules } from '../../src/rules/types.ts';
@@ -28,6 +30,43 @@ describe('createStore', () => {
     clock.advance(1000);
     assert.equal(store.take(spec), 0);
     await store.close();
+  });
+
+  it('memory: a sidecar on the memory store never loads ioredis', async () => {
+    // The sidecar's whole module graph, then a memory store made and used: no ioredis module.
+    const script = `
+      import { createRequire } from 'node:module';
+      await import(${JSON.stringify(new URL('../../src/sidecar.ts', import.meta.url).href)});
+      const { createStore } = await import(${JSON.stringify(new URL('../../src/store/create-store.ts', import.meta.url).href)});
+      const store = createStore({ kind: 'memory', url: null, nodes: [], onFailure: 'local', instances: 1 });
+      await store.close();
+      const cache = createRequire(import.meta.url).cache;
+      console.log(JSON.stringify({ ioredis: Object.keys(cache).filter((k) => k.includes('/ioredis/')).length, modules: Object.keys(cache).length }));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    const loaded = JSON.parse(stdout) as { ioredis: number; modules: number };
+    assert.ok(loaded.modules > 50, `the probe sees the sidecar's packages (${loaded.modules} modules)`);
+    assert.equal(loaded.ioredis, 0);
+  });
+
+  it('redis: closed before its module finished loading, it opens no connection', async () => {
+    const rules: StoreRules = { kind: 'redis', url: redis.url, nodes: [], onFailure: 'local', instances: 1 };
+    const counterClients = async () => {
+      const { stdout } = await promisify(execFile)('redis-cli', ['-p', String(redis.port), 'client', 'list']);
+      return stdout.split('\n').filter((line) => line.includes('name=sluice-counters')).length;
+    };
+    const store = createStore(rules);
+    await store.close();
+    assert.equal(store.up, false);
+    assert.equal(store.take([bucketSpec('acct:closed', 1, 0)]), 0, 'decided locally');
+    assert.equal(await counterClients(), 0);
+    // The same store left open connects: the count above could have seen one.
+    const open = createStore(rules);
+    try {
+      await waitFor(async () => (await counterClients()) === 1, { message: 'a counters connection' });
+    } finally {
+      await open.close();
+    }
   });
 
   it('redis: shared, reporting up changes', async () => {
