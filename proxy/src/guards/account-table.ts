@@ -23,8 +23,6 @@ export class CompiledAccount implements CompiledAccountRef, RequestChildren {
   readonly hasKey: boolean;
   /** The last key presented that hashed right (see keyMatches in caller.ts); null until one did. */
   verifiedKey: string | null = null;
-  /** verifiedKey's length in bytes. */
-  verifiedKeyLength = 0;
   /** The quota bucket as the one-element list store.take wants, or null without a quota. */
   readonly quota: readonly BucketSpec[] | null;
   readonly quotaLimit: LimitInfo | null;

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import { account, makeRules, rate } from '../helpers/rules-fixture.ts';
 import { Harness, metricValue } from './harness.ts';
+import { sameKey } from '../../src/guards/caller.ts';
 
 const SECRET = 's3cret-order-center';
 const keySha256 = createHash('sha256').update(SECRET).digest('hex');
@@ -37,6 +38,23 @@ describe('caller identification', () => {
     for (const key of [sameLength, SECRET + 'x', SECRET.slice(1), 'guess']) assert.equal(call(key), 'bad_key', `key '${key}'`);
     assert.equal(call(SECRET), 'admitted', 'the right key again, after the wrong ones');
     assert.equal(call(String(SECRET)), 'admitted');
+  });
+
+  it('the verified-key comparison answers equality for keys of any length and alphabet', () => {
+    const verified = 'k3y-ünï-密钥-0042';
+    assert.equal(sameKey(verified, verified), true);
+    assert.equal(sameKey(String(verified.slice(0, 4)) + verified.slice(4), verified), true, 'an equal key built elsewhere');
+    const differing = [
+      'x' + verified.slice(1), // first unit
+      verified.slice(0, -1) + '3', // last unit
+      verified.slice(0, 8) + 'u' + verified.slice(9), // an ASCII unit for a non-ASCII one
+      verified.slice(0, -1), // a prefix
+      verified + '2', // an extension
+      '',
+      verified.toUpperCase(),
+    ];
+    for (const key of differing) assert.equal(sameKey(key, verified), false, `'${key}'`);
+    assert.equal(sameKey('', ''), true);
   });
 
   it('auth trust: the account header is believed without a key', () => {
