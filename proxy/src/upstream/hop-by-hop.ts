@@ -36,18 +36,26 @@ export function connectionNamed(raw: RawHeaders): Set<string> | null {
     const name = raw[i];
     // 'connection' is 10 bytes long: skip the lower-casing for every other length.
     if (name.length !== 10 || text(name).toLowerCase() !== 'connection') continue;
-    const value = text(raw[i + 1]);
-    let start = 0;
-    while (start <= value.length) {
-      let end = value.indexOf(',', start);
-      if (end === -1) end = value.length;
-      const token = value.slice(start, end).trim().toLowerCase();
-      if (token !== '' && !HOP_BY_HOP.has(token) && token !== 'close') {
-        if (named === null) named = new Set();
-        named.add(token);
-      }
-      start = end + 1;
+    named = addConnectionNamed(text(raw[i + 1]), named);
+  }
+  return named;
+}
+
+/**
+ * Adds to `named` (made when first needed) the lower-case names one Connection value lists that
+ * are not hop-by-hop already; answers the set, or null while there is none.
+ */
+export function addConnectionNamed(value: string, named: Set<string> | null): Set<string> | null {
+  let start = 0;
+  while (start <= value.length) {
+    let end = value.indexOf(',', start);
+    if (end === -1) end = value.length;
+    const token = value.slice(start, end).trim().toLowerCase();
+    if (token !== '' && !HOP_BY_HOP.has(token) && token !== 'close') {
+      if (named === null) named = new Set();
+      named.add(token);
     }
+    start = end + 1;
   }
   return named;
 }

@@ -74,6 +74,35 @@ describe('request head sent upstream', () => {
     assert.equal(result.hasBody, false);
   });
 
+  test('fields a Connection header names go whether they come before or after it; special fields are found in any case', () => {
+    const result = head([
+      'X-Before', 'a',
+      'Host', 'members.example',
+      'CONNECTION', 'x-before, X-After, Content-Length',
+      'x-after', 'b',
+      'User-Agent', 'wrk',
+      'KEEP-ALIVE', 'timeout=5',
+      'Content-LENGTH', '3',
+      'x-FORWARDED-for', '203.0.113.1',
+      'X-REQUEST-ID', 'r-2',
+      'x-caller-account', 'order-center',
+    ]);
+    assert.deepEqual(result.headers, [
+      'Host', 'members.example',
+      'User-Agent', 'wrk',
+      // Named by Connection, yet framing and identity fields are kept: they are sluice's to handle.
+      'Content-LENGTH', '3',
+      'X-REQUEST-ID', 'r-2',
+      'x-caller-account', 'order-center',
+      'x-forwarded-for', '203.0.113.1, 10.1.2.3',
+    ]);
+    assert.equal(result.hasBody, true);
+    // Names of a special length that are not special pass as they are.
+    const same = head(['Proxy-Connexion', '1', 'x-caller-key', 'k', 'Content-Lengtx', '0', 'x-request-id', 'r']);
+    assert.deepEqual(same.headers, ['Proxy-Connexion', '1', 'x-caller-key', 'k', 'Content-Lengtx', '0', 'x-request-id', 'r', 'x-forwarded-for', '10.1.2.3']);
+    assert.equal(same.hasBody, false);
+  });
+
   test('x-forwarded-for lines are merged and the client address appended', () => {
     const result = head(['X-Forwarded-For', '203.0.113.1', 'x-forwarded-for', '198.51.100.2, 192.0.2.3', 'x-request-id', 'r']);
     assert.deepEqual(result.headers, ['x-request-id', 'r', 'x-forwarded-for', '203.0.113.1, 198.51.100.2, 192.0.2.3, 10.1.2.3']);
