@@ -97,7 +97,8 @@ function decide(i: number): void {
   const req = requests[i % ACCOUNTS];
   // One request in 16 is for the hot id; the rest walk through 1M distinct ids.
   const path = (i & 15) === 0 ? '/members/42' : `/members/${next++ % DISTINCT}`;
-  const ctx = new RequestContext(req, path, path, '', 0);
+  // Read once per request, as the listener does: the guards judge it at its arrival.
+  const ctx = new RequestContext(req, path, path, '', clock.now());
   const verdict = runGuards(guards, ctx);
   if (verdict === null) admitted++;
   else refused++;

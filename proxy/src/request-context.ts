@@ -99,7 +99,11 @@ export class RequestContext {
   className: string;
   /** Cluster chosen for forwarding; '' until routing. */
   cluster: string;
-  /** Start time, ms (performance.now()). */
+  /**
+   * Arrival time, ms, on the guards' clock (performance.now() in the listener). The guards judge
+   * the request at this instant instead of each reading the clock: a read was ~40 ns here, and a
+   * request with every guard on made four.
+   */
   startedAt: number;
   /** Set by guards that consumed something which must be refunded if a later guard rejects. */
   consumed: number;

@@ -125,16 +125,17 @@ export class SidecarServer {
       this.refuseOutside(policy, ctx, res, UNROUTABLE);
       return;
     }
-    this.overhead.observe((performance.now() - ctx.startedAt) / 1000);
+    const now = performance.now();
+    this.overhead.observe((now - ctx.startedAt) / 1000);
     const mirror = policy.mirrors === null ? undefined : policy.mirrors.byCluster.get(ctx.cluster);
     if (mirror === undefined) {
-      cluster.forward(ctx.req, res, ctx, this.onForwardDone);
+      cluster.forward(ctx.req, res, ctx, this.onForwardDone, now);
       return;
     }
     // The copy leaves after the request itself, on its own dispatch; it only listens to the answer.
     const copy = mirror.prepare(ctx);
     ctx.tap = copy;
-    cluster.forward(ctx.req, res, ctx, this.onForwardDone);
+    cluster.forward(ctx.req, res, ctx, this.onForwardDone, now);
     if (copy !== null) mirror.send(copy);
   }
 

@@ -23,7 +23,7 @@ class AccountQuotaGuard implements Guard {
   check(ctx: RequestContext): Verdict | Promise<Verdict> {
     const account = accountOf(ctx);
     if (account === null || account.quota === null) return null;
-    const waited = this.store.take(account.quota);
+    const waited = this.store.take(account.quota, ctx.startedAt);
     if (typeof waited === 'number') return settle(ctx, account, waited);
     return waited.then((ms) => settle(ctx, account, ms));
   }

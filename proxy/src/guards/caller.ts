@@ -5,7 +5,6 @@
 import { hash } from 'node:crypto';
 import { bounded, compileIdentity, type IdentityOf } from '../accounts/identity.ts';
 import type { UsageRegistry } from '../accounts/usage.ts';
-import type { Clock } from '../clock.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Rules } from '../rules/types.ts';
 import type { AccountTable, CompiledAccount } from './account-table.ts';
@@ -17,7 +16,6 @@ const UNKNOWN_CALLER = fixedRejection('unknown_caller');
 const BAD_KEY = fixedRejection('bad_key');
 
 export interface CallerGuardDeps {
-  readonly clock: Clock;
   readonly metrics: Metrics;
   /** Record each call's route template in the usage profile (when no routes guard does). */
   readonly recordRoutes: boolean;
@@ -32,7 +30,6 @@ class CallerGuard implements Guard {
   private readonly byId: ReadonlyMap<string, CompiledAccount>;
   private readonly unknown: CompiledAccount | null;
   private readonly checkKeys: boolean;
-  private readonly clock: Clock;
   private readonly recordRoutes: boolean;
   private readonly unidentified: UnidentifiedCaller;
   private readonly templates = new CallTemplates();
@@ -45,7 +42,6 @@ class CallerGuard implements Guard {
     this.byId = table.byId;
     this.unknown = table.unknown;
     this.checkKeys = rules.callers.auth === 'key';
-    this.clock = deps.clock;
     this.recordRoutes = deps.recordRoutes;
     // An unidentified caller has no account or class to label with: the bounded 'unknown'/'none'.
     const rejections = deps.metrics.rejections;
@@ -60,7 +56,7 @@ class CallerGuard implements Guard {
       // The ledger keeps who tried, under the name they sent (bounded in number and length).
       const tried = this.usage.unregistered(typeof name === 'string' ? bounded(name) : '');
       if (tried !== null) {
-        tried.seen(this.clock.now(), ctx.remoteAddress);
+        tried.seen(ctx.startedAt, ctx.remoteAddress);
         tried.identify(this.identityOf(headers, ctx.remoteAddress));
       }
       if (this.unknown === null) {
@@ -80,7 +76,7 @@ class CallerGuard implements Guard {
     ctx.accountId = account.id;
     ctx.account = account;
     ctx.className = account.className;
-    account.usage.seen(this.clock.now(), ctx.remoteAddress);
+    account.usage.seen(ctx.startedAt, ctx.remoteAddress);
     account.usage.identify(this.identityOf(headers, ctx.remoteAddress));
     if (this.recordRoutes) account.usage.route(this.templates.of(ctx.method, ctx.path));
     return null;

@@ -126,7 +126,7 @@ export class GlobalCapGuard implements Guard {
   check(ctx: RequestContext): Verdict | Promise<Verdict> {
     const gate = this.gateOf(ctx);
     if (gate.closed) return this.decide(ctx, gate, CLOSED_RETRY_MS);
-    const waited = this.store.take(gate.buckets);
+    const waited = this.store.take(gate.buckets, ctx.startedAt);
     if (typeof waited === 'number') return this.decide(ctx, gate, waited);
     return waited.then((ms) => this.decide(ctx, gate, ms));
   }

@@ -88,7 +88,7 @@ export class HotKeyGuard implements Guard {
 
   check(ctx: RequestContext): Verdict {
     if (++this.calls === GAUGE_EVERY) this.refreshGauges();
-    const now = this.clock.now();
+    const now = ctx.startedAt;
     const rules = this.rules;
     const key = this.key;
     for (let i = 0; i < rules.length; i++) {

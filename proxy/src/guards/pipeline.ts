@@ -33,7 +33,7 @@ export interface LimitGuardDeps {
 
 export function buildLimitGuards(rules: Rules, deps: LimitGuardDeps): Guard[] {
   const table = buildAccountTable(rules, deps);
-  const guards: Guard[] = [callerGuard(rules, table, { clock: deps.clock, metrics: deps.metrics, recordRoutes: !table.anyRoutes })];
+  const guards: Guard[] = [callerGuard(rules, table, { metrics: deps.metrics, recordRoutes: !table.anyRoutes })];
   if (table.anyRoutes) guards.push(routesGuard(rules.callers.enforceRoutes));
   if (table.anyQuota) guards.push(accountQuotaGuard(deps.store));
   if (rules.limits.hotKeys.length > 0) guards.push(hotKeyGuard(rules.limits.hotKeys, deps));

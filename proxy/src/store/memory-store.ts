@@ -13,8 +13,8 @@ export class MemoryStore implements CounterStore {
     this.clock = clock;
   }
 
-  take(buckets: readonly BucketSpec[]): number {
-    return this.table.take(buckets, this.clock.now());
+  take(buckets: readonly BucketSpec[], at: number = this.clock.now()): number {
+    return this.table.take(buckets, at);
   }
 
   give(buckets: readonly BucketSpec[]): void {

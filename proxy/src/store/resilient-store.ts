@@ -68,13 +68,13 @@ export class ResilientStore implements CounterStore {
     return this.isUp;
   }
 
-  take(buckets: readonly BucketSpec[]): number | Promise<number> {
-    if (!this.isUp) return this.fallback(buckets);
+  take(buckets: readonly BucketSpec[], arrivedAt?: number): number | Promise<number> {
+    if (!this.isUp) return this.fallback(buckets, arrivedAt);
     const answer = this.shared.take(buckets);
     if (typeof answer === 'number') return answer;
     // A take Redis failed is decided locally at its own arrival time, not when the failure came:
     // the takes of a failed batch must not land in one instant.
-    const at = this.clock.now();
+    const at = arrivedAt ?? this.clock.now();
     return answer.catch(() => {
       this.markDown();
       return this.fallback(buckets, at);

@@ -21,12 +21,13 @@ export interface CounterStore {
   readonly kind: 'memory' | 'redis' | 'redis-cluster';
   /**
    * Take one unit from each bucket, all or none: when any bucket has no room, nothing is taken.
-   * The request counts at the time of this call, however the store batches it.
+   * The request counts at the time of this call, however the store batches it: `at` when given
+   * (the request's arrival on the guards' clock, read once for all of its guards), else now.
    * Answers 0 when admitted, else the milliseconds (> 0) until a retry could succeed, or a
    * negative number when the shared store is unreachable and the rules say `on_failure: reject`
    * (answered 503 store_unavailable).
    */
-  take(buckets: readonly BucketSpec[]): number | Promise<number>;
+  take(buckets: readonly BucketSpec[], at?: number): number | Promise<number>;
   /** Give one unit back to each bucket (a later check rejected the request). */
   give(buckets: readonly BucketSpec[]): void;
   /** True while shared state is reachable (always true for memory). */

@@ -89,9 +89,10 @@ export class UpstreamCluster implements EndpointSource {
   /**
    * Forwards an admitted request and streams the answer back. `done` runs exactly once, when the
    * response is complete, has failed (502/504 answered or the connection cut), or the client left.
+   * `startedAt`: now (performance.now()), when the caller has just read the clock.
    */
-  forward<I extends ForwardInfo>(req: IncomingMessage, res: ServerResponse, info: I, done: ForwardDone<I>): void {
-    const exchange = new ForwardExchange(req, res, info, this.rules.timeoutMs, this, done);
+  forward<I extends ForwardInfo>(req: IncomingMessage, res: ServerResponse, info: I, done: ForwardDone<I>, startedAt = performance.now()): void {
+    const exchange = new ForwardExchange(req, res, info, this.rules.timeoutMs, this, done, startedAt);
     if (this.retry !== null) this.retry.budget.request();
     if (exchange.buffering) exchange.bufferBody(this.pick());
     else exchange.send(this.pick());

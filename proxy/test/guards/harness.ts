@@ -38,7 +38,7 @@ export class Harness {
 
   /** One request through the pipeline, which must answer synchronously. */
   call(request: FakeRequest): { ctx: RequestContext; verdict: Verdict } {
-    const ctx = fakeContext(request);
+    const ctx = fakeContext(request, this.clock.now());
     const verdict = runGuards(this.guards, ctx);
     assert.ok(!(verdict instanceof Promise), 'the memory pipeline answers synchronously');
     return { ctx, verdict };

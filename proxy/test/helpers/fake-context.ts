@@ -11,7 +11,8 @@ export interface FakeRequest {
   readonly remoteAddress?: string;
 }
 
-export function fakeContext(r: FakeRequest = {}): RequestContext {
+/** `startedAt`: the arrival time the guards judge the request at (their clock's now). */
+export function fakeContext(r: FakeRequest = {}, startedAt = 0): RequestContext {
   const url = r.url ?? '/';
   const q = url.indexOf('?');
   const req = {
@@ -21,5 +22,5 @@ export function fakeContext(r: FakeRequest = {}): RequestContext {
     rawHeaders: Object.entries(r.headers ?? {}).flat(),
     socket: { remoteAddress: r.remoteAddress ?? '127.0.0.1' },
   } as unknown as IncomingMessage;
-  return new RequestContext(req, url, q < 0 ? url : url.slice(0, q), q < 0 ? '' : url.slice(q + 1), 0);
+  return new RequestContext(req, url, q < 0 ? url : url.slice(0, q), q < 0 ? '' : url.slice(q + 1), startedAt);
 }
