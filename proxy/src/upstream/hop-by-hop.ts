@@ -100,7 +100,11 @@ export function withoutHopByHop(raw: RawHeaders): string[] {
  */
 export function relayedHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): string[] {
   const connection = headers.connection;
-  const named = connection === undefined ? null : connectionNamed(Array.isArray(connection) ? connection.flatMap((v) => ['connection', v]) : ['connection', connection]);
+  // `keep-alive` (what most upstreams send) and `close` name no field: no token parsing.
+  const named =
+    connection === undefined || connection === 'keep-alive' || connection === 'close'
+      ? null
+      : connectionNamed(Array.isArray(connection) ? connection.flatMap((v) => ['connection', v]) : ['connection', connection]);
   const out: string[] = [];
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || (named !== null && named.has(name))) continue;
