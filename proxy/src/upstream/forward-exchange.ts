@@ -81,10 +81,6 @@ function onClientDrain(this: TaggedResponse): void {
   this[kExchange]?.controller?.resume();
 }
 
-function uncork(res: ServerResponse): void {
-  res.uncork();
-}
-
 function bodyStalled(exchange: { bodyStalled(): void }): void {
   exchange.bodyStalled();
 }
@@ -322,12 +318,12 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
     // lower case, as HTTP/2 and Envoy send them (names are case-insensitive, RFC 9110 §5.1).
     const raw = controller.rawHeaders;
     const relayed = typeof headers === 'object' && headers !== null ? relayedHeaders(headers) : withoutHopByHop(Array.isArray(raw) ? raw : []);
+    // No cork around the answer: Node already sends a Content-Length answer's head with its first
+    // chunk, and corks a chunked one's writes itself, one write either way (strace: 1.00 writev
+    // per request both ways; the cork and the tick to uncork it cost CPU for nothing).
     try {
       if (statusMessage) this.res.writeHead(statusCode, statusMessage, relayed);
       else this.res.writeHead(statusCode, relayed);
-      // A small answer arrives whole in one read: head, body and end then leave in one write.
-      this.res.cork();
-      process.nextTick(uncork, this.res);
       if (this.tap !== null) this.tap.onAnswerStart(statusCode, contentTypeOf(headers));
     } catch {
       // A head Node refuses to write (invalid status line or field): nothing has been sent yet,
