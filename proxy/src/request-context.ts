@@ -121,6 +121,11 @@ export class RequestContext {
   /** Set when a mirror copies this request: the forward exchange reports the answer to it. */
   tap: ResponseTap | null;
 
+  /** The listener watches the response's 'close' and tells the forward exchange (ForwardInfo). */
+  get closeWatched(): boolean {
+    return true;
+  }
+
   constructor(req: IncomingMessage, url: string, path: string, query: string, startedAt: number) {
     this.req = req;
     this.method = req.method ?? 'GET';

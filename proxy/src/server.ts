@@ -17,7 +17,7 @@ import type { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
 import type { RequestTracer } from './tracing/request-tracer.ts';
 import { REASONS, rejection, statusOf, type Rejection } from './reasons.ts';
-import type { ForwardOutcome } from './upstream/forward-exchange.ts';
+import { responseClosed, type ForwardOutcome } from './upstream/forward-exchange.ts';
 import { WebSocketForwarder } from './upstream/websocket.ts';
 import { listen } from './listen.ts';
 
@@ -42,6 +42,8 @@ export class SidecarServer {
   private closing = false;
   private inFlight = 0;
   private drained: (() => void) | null = null;
+  /** The one 'close' listener of every response: counts it out and stops its forward exchange. */
+  private readonly onResponseClose: (this: ServerResponse) => void;
 
   /**
    * `accessLog`: the sampled access log, by default as SLUICE_ACCESS_LOG_SAMPLE asks (off when unset).
@@ -62,7 +64,10 @@ export class SidecarServer {
     this.websockets = new WebSocketForwarder();
     this.overhead = metrics.overhead.labels();
     this.onForwardDone = this.onForwardDone.bind(this);
-    this.requestEnded = this.requestEnded.bind(this);
+    const server = this;
+    this.onResponseClose = function (this: ServerResponse): void {
+      server.requestEnded(this);
+    };
     this.server = createServer(
       { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 30_000, connectionsCheckingInterval: HEADERS_CHECK_INTERVAL_MS },
       (req, res) => this.onRequest(req, res),
@@ -97,7 +102,7 @@ export class SidecarServer {
     ctx.policy = policy;
     if (this.tracer !== null) this.tracer.start(ctx, res);
     this.inFlight++;
-    res.on('close', this.requestEnded);
+    res.on('close', this.onResponseClose);
     const verdict = runGuards(policy.guards, ctx);
     if (verdict === null) this.forward(policy, ctx, res);
     else if (verdict instanceof Promise) {
@@ -208,8 +213,10 @@ export class SidecarServer {
     else proceed(verdict);
   }
 
-  private requestEnded(): void {
+  /** The response closed (answered, failed, or the caller left): `this` is the response. */
+  private requestEnded(res: ServerResponse): void {
     this.inFlight--;
+    responseClosed(res);
     if (this.inFlight === 0 && this.drained !== null) this.drained();
   }
 

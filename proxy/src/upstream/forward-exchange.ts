@@ -23,6 +23,11 @@ export interface ForwardInfo {
   readonly accountId: string;
   /** A mirror's listener on the relayed answer, or null/absent. */
   readonly tap?: ResponseTap | null;
+  /**
+   * True when the caller already listens to the response's 'close' and calls responseClosed(res)
+   * from there: the exchange then adds no listener of its own (one listener, not two, per request).
+   */
+  readonly closeWatched?: boolean;
 }
 
 export interface ForwardOutcome<I extends ForwardInfo = ForwardInfo> extends Outcome {
@@ -75,6 +80,11 @@ function ignore(): void {}
 
 function onClientClose(this: TaggedResponse): void {
   this[kExchange]?.clientClosed();
+}
+
+/** The response closed: its exchange, if any, stops (see ForwardInfo.closeWatched). */
+export function responseClosed(res: ServerResponse): void {
+  (res as TaggedResponse)[kExchange]?.clientClosed();
 }
 
 function onClientDrain(this: TaggedResponse): void {
@@ -207,7 +217,7 @@ export class ForwardExchange<I extends ForwardInfo = ForwardInfo>
     this.bodyTimer = null;
 
     this.res[kExchange] = this;
-    res.on('close', onClientClose);
+    if (info.closeWatched !== true) res.on('close', onClientClose);
     res.on('error', ignore);
     // A client that resets mid-upload makes the request stream emit 'error', possibly after the
     // upstream client has let go of it.

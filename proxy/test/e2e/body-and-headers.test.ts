@@ -12,6 +12,7 @@ import { request } from 'undici';
 import { startSidecar, type SidecarProcess } from '../helpers/sidecar-process.ts';
 import { startHttpServer, type TestServer } from '../helpers/servers.ts';
 import { memberServiceRules } from '../helpers/upstreams.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -34,9 +35,17 @@ describe('bodies and headers through the sidecar (whole process)', () => {
   let seen: { headers: IncomingHttpHeaders; bodySha: string; bytes: number } | null = null;
   let dir: string;
   let sidecar: SidecarProcess;
+  // The answer a caller leaves halfway: the upstream writes one chunk and waits.
+  let streamClosed = false;
 
   before(async () => {
     upstream = await startHttpServer((req, res) => {
+      if (req.url === '/members/9/stream') {
+        res.on('close', () => (streamClosed = true));
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('first chunk;');
+        return;
+      }
       const hash = createHash('sha256');
       let bytes = 0;
       req.on('data', (chunk: Buffer) => {
@@ -56,7 +65,8 @@ describe('bodies and headers through the sidecar (whole process)', () => {
       });
     });
     dir = await mkdtemp(join(tmpdir(), 'sluice-bodies-'));
-    await writeFile(join(dir, 'rules.yaml'), memberServiceRules({ primary: upstream.port, marketing: upstream.port, backup: upstream.port }));
+    await writeFile(join(dir, 'rules.yaml'), memberServiceRules({ primary: upstream.port, marketing: upstream.port, backup: upstream.port }, '', { timeout: '60s' }));
+    // The long timeout: only the caller's departure can end the held answer's upstream request.
     sidecar = await startSidecar(dir);
   });
 
@@ -92,6 +102,27 @@ describe('bodies and headers through the sidecar (whole process)', () => {
     }
     assert.equal(seen.headers['x-request-id'], 'upload-1');
     assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+  });
+
+  it('a caller leaving halfway through an answer aborts the upstream request, counted 499', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(`${sidecar.url}/members/9/stream`, { agent: false, headers: { 'x-caller-account': 'order-center' } }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ECONNRESET') reject(err);
+      });
+      req.end();
+    });
+    await waitFor(() => streamClosed, { message: 'the upstream saw its request aborted' });
+    const counted = async (): Promise<boolean> => {
+      const text = await (await fetch(`${sidecar.adminUrl}/metrics`)).text();
+      return /^sluice_requests_total\{[^}]*account="order-center"[^}]*code="499"[^}]*\} 1$/m.test(text);
+    };
+    await waitFor(counted, { message: 'sluice_requests_total{code="499"} counted once' });
   });
 
   it('creates an x-request-id when the caller sent none', async () => {
