@@ -13,6 +13,7 @@ import { startSidecar, type SidecarProcess } from '../helpers/sidecar-process.ts
 import { startHttpServer, type TestServer } from '../helpers/servers.ts';
 import { memberServiceRules } from '../helpers/upstreams.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { leaveAfterFirstChunk } from '../helpers/leaving-caller.ts';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -105,18 +106,7 @@ describe('bodies and headers through the sidecar (whole process)', () => {
   });
 
   it('a caller leaving halfway through an answer aborts the upstream request, counted 499', async () => {
-    await new Promise<void>((resolve, reject) => {
-      const req = httpRequest(`${sidecar.url}/members/9/stream`, { agent: false, headers: { 'x-caller-account': 'order-center' } }, (res) => {
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ECONNRESET') reject(err);
-      });
-      req.end();
-    });
+    await leaveAfterFirstChunk(`${sidecar.url}/members/9/stream`, { 'x-caller-account': 'order-center' });
     await waitFor(() => streamClosed, { message: 'the upstream saw its request aborted' });
     const counted = async (): Promise<boolean> => {
       const text = await (await fetch(`${sidecar.adminUrl}/metrics`)).text();

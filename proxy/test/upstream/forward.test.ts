@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { freePort, startHttpServer } from '../helpers/servers.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { leaveAfterFirstChunk } from '../helpers/leaving-caller.ts';
 import { clusterRules, send, startSidecar, type Sidecar } from './harness.ts';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -313,18 +314,7 @@ describe('forwarding to an upstream cluster', () => {
     );
     // A long timeout, so only the client's departure can end the upstream request.
     const sidecar = await track(startSidecar(clusterRules([upstream.url], { timeoutMs: 60_000 })));
-    await new Promise<void>((resolve, reject) => {
-      const req = httpRequest(new URL('/stream', sidecar.url), { agent: false }, (res) => {
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ECONNRESET') reject(err);
-      });
-      req.end();
-    });
+    await leaveAfterFirstChunk(new URL('/stream', sidecar.url));
     await waitFor(() => upstreamClosed, { message: 'upstream saw the request close' });
     assert.equal((upstreamRes as ServerResponse | null)?.writableEnded, false, 'upstream never finished its answer');
     await waitFor(() => sidecar.outcomes.length === 1);
