@@ -68,30 +68,41 @@ function runFrom(guards: readonly Guard[], ctx: RequestContext, start: number): 
  */
 function settleTogether(guards: readonly Guard[], ctx: RequestContext, first: number, pending: Promise<Verdict>): Promise<Verdict> {
   const verdicts: (Verdict | Promise<Verdict>)[] = [pending];
+  let waiting = 1;
   for (let i = first + 1; i < guards.length; i++) {
     const verdict = guards[i].check(ctx);
     verdicts.push(verdict);
+    if (verdict === null) continue;
+    if (isPromise(verdict)) waiting++;
     // A refusal known now: the guards after it need not run.
-    if (verdict !== null && !isPromise(verdict)) break;
+    else break;
   }
   const evaluated = first + verdicts.length;
-  return Promise.all(verdicts).then(
-    (results) => {
-      for (let k = 0; k < results.length; k++) {
-        const verdict = results[k];
-        if (verdict === null) continue;
-        const index = first + k;
-        undoExcept(guards, ctx, evaluated, index, verdict);
-        countRefusal(ctx, verdict);
-        return verdict;
-      }
-      return null;
-    },
-    (error: unknown) => {
-      undoExcept(guards, ctx, evaluated, -1, null);
-      throw error;
-    },
-  );
+  const decide = (results: readonly Verdict[]): Verdict => {
+    for (let k = 0; k < results.length; k++) {
+      const verdict = results[k];
+      if (verdict === null) continue;
+      const index = first + k;
+      undoExcept(guards, ctx, evaluated, index, verdict);
+      countRefusal(ctx, verdict);
+      return verdict;
+    }
+    return null;
+  };
+  const failed = (error: unknown): never => {
+    undoExcept(guards, ctx, evaluated, -1, null);
+    throw error;
+  };
+  // The usual case, one guard waiting (a leased bucket answers at once): its answer completes the
+  // list in place. Promise.all would wrap every other answer in a promise of its own, each with
+  // its own reaction to run.
+  if (waiting === 1) {
+    return pending.then((verdict) => {
+      verdicts[0] = verdict;
+      return decide(verdicts as Verdict[]);
+    }, failed);
+  }
+  return Promise.all(verdicts).then(decide, failed);
 }
 
 function refused(guards: readonly Guard[], ctx: RequestContext, i: number, rejection: Rejection): Rejection {

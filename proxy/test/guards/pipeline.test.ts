@@ -82,6 +82,53 @@ describe('limit pipeline', () => {
     await assert.rejects(call('/members/5'), /store down/);
   });
 
+  it('one limit waiting while the others answer at once (a leased bucket): the same decisions and refunds', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryStore(clock);
+    const given: string[] = [];
+    // The account quota waits on the store; the global cap answers synchronously, as a leased
+    // bucket of the Redis store does.
+    const mixed: CounterStore = {
+      kind: 'redis',
+      up: true,
+      take: (buckets) => (buckets[0].key.startsWith('quota:') ? Promise.resolve(memory.take(buckets)) : memory.take(buckets)),
+      give: (buckets) => {
+        given.push(buckets[0].key.split(':')[0]);
+        memory.give(buckets);
+      },
+      close: () => Promise.resolve(),
+    };
+    h = new Harness(
+      makeRules({
+        accounts: [account({ id: 'order-center', quota: rate('5/s'), burst: 4 })],
+        hotKeys: [hotKey({ rate: rate('1/s'), burst: 0 })],
+        global: globalLimit('2/s', { scope: 'fleet', burst: 1 }),
+      }),
+      mixed,
+    );
+    const call = async (url: string): Promise<string | null> => {
+      const pending = runGuards(h.guards, fakeContext({ url, headers: as }, clock.now()));
+      assert.ok(pending instanceof Promise, 'the quota waits on the store');
+      return ((await pending) as { reason: string } | null)?.reason ?? null;
+    };
+    assert.equal(await call('/members/1'), null);
+    // The hot key refuses while the quota's answer is pending: the quota unit is given back once
+    // it has come, and the hot-key guard took nothing.
+    assert.equal(await call('/members/1'), 'hot_key');
+    assert.deepEqual(given, ['quota']);
+    // The global cap (2/s, burst 1) refuses the third request of the instant, after the quota
+    // admitted it: the quota unit comes back, the hot key's too.
+    assert.equal(await call('/members/2'), null);
+    assert.equal(await call('/members/3'), 'global_cap');
+    assert.deepEqual(given, ['quota', 'quota']);
+    // The quota kept exactly what was admitted (2 of its 5): 3 more pass it, each then refused by
+    // the global cap, which gives each unit back; a second later the cap admits again.
+    for (let i = 0; i < 3; i++) assert.equal(await call(`/members/${10 + i}`), 'global_cap');
+    assert.deepEqual(given, ['quota', 'quota', 'quota', 'quota', 'quota']);
+    clock.advance(1000);
+    assert.equal(await call('/members/20'), null);
+  });
+
   it('asks the shared store for every fleet-wide limit at once, and still answers the first refusal in order', async () => {
     const clock = new ManualClock();
     const memory = new MemoryStore(clock);
