@@ -78,13 +78,13 @@ export const BODY_STALLED_STATUS = 408;
 
 function ignore(): void {}
 
-function onClientClose(this: TaggedResponse): void {
-  this[kExchange]?.clientClosed();
-}
-
 /** The response closed: its exchange, if any, stops (see ForwardInfo.closeWatched). */
 export function responseClosed(res: ServerResponse): void {
   (res as TaggedResponse)[kExchange]?.clientClosed();
+}
+
+function onClientClose(this: TaggedResponse): void {
+  responseClosed(this);
 }
 
 function onClientDrain(this: TaggedResponse): void {

@@ -46,6 +46,8 @@ export function connectionNamed(raw: RawHeaders): Set<string> | null {
  * are not hop-by-hop already; answers the set, or null while there is none.
  */
 export function addConnectionNamed(value: string, named: Set<string> | null): Set<string> | null {
+  // What nearly every client and upstream sends names no field: no token parsing.
+  if (value === 'keep-alive' || value === 'close') return named;
   let start = 0;
   while (start <= value.length) {
     let end = value.indexOf(',', start);
@@ -86,7 +88,7 @@ export function withoutHopByHop(raw: RawHeaders): string[] {
     out.push(name, text(raw[i + 1]));
   }
   if (connection === null) return out;
-  const named = connectionNamed(['connection', connection]);
+  const named = addConnectionNamed(connection, null);
   if (named === null) return out;
   const kept: string[] = [];
   for (let i = 0; i < out.length; i += 2) if (!named.has(out[i].toLowerCase())) kept.push(out[i], out[i + 1]);
@@ -100,11 +102,9 @@ export function withoutHopByHop(raw: RawHeaders): string[] {
  */
 export function relayedHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): string[] {
   const connection = headers.connection;
-  // `keep-alive` (what most upstreams send) and `close` name no field: no token parsing.
-  const named =
-    connection === undefined || connection === 'keep-alive' || connection === 'close'
-      ? null
-      : connectionNamed(Array.isArray(connection) ? connection.flatMap((v) => ['connection', v]) : ['connection', connection]);
+  let named: Set<string> | null = null;
+  if (typeof connection === 'string') named = addConnectionNamed(connection, null);
+  else if (connection !== undefined) for (let i = 0; i < connection.length; i++) named = addConnectionNamed(connection[i], named);
   const out: string[] = [];
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || (named !== null && named.has(name))) continue;
